@@ -1,0 +1,55 @@
+# The two set-up commands of the README are `make run` and `make test`; the rest serves them.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEV_ENV := DJANGO_DEBUG=1
+
+.PHONY: run test install install-test messages lint check browser bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed messages
+
+install-test: $(VENV)/.installed-test messages
+
+# Compiles locale/*/LC_MESSAGES/django.po into the .mo files Django reads (pure Python: no gettext needed).
+messages: | $(VENV)/bin/python
+	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics
+
+## The site on the embedded default: SQLite, tasks run in-process, e-mail printed to this terminal.
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --verbosity 1
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+## Lint, migration and deployment checks, then the whole suite against the local services.
+test: install-test browser lint check
+	$(VENV)/bin/pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check:
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-enough-random-looking-value \
+		DJANGO_ALLOWED_HOSTS=petition.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Browser tests drive Debian's Chromium; install it where we can, else those tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 locale/*/LC_MESSAGES/*.mo

@@ -1,0 +1,58 @@
+"""The e-mails sent to signers, rendered in the signer's own language.
+
+Every message to a signer carries an unsubscribe link in its body and the RFC 8058 one-click
+headers, so that mail clients can offer "unsubscribe" themselves.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from .models import Signature
+from .tokens import make_confirmation_token, make_unsubscribe_token
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def unsubscribe_url(signature: Signature) -> str:
+    with translation.override(signature.language):
+        return absolute_url(reverse("unsubscribe", args=[make_unsubscribe_token(signature)]))
+
+
+def confirmation_url(signature: Signature) -> str:
+    with translation.override(signature.language):
+        return absolute_url(reverse("confirm", args=[make_confirmation_token(signature)]))
+
+
+def build_message(signature: Signature, template: str, context: dict) -> EmailMultiAlternatives:
+    """An e-mail to one signer from templates/petition/email/<template>_{subject,body}.*"""
+    with translation.override(signature.language):
+        context = {
+            "signature": signature,
+            "petition": signature.petition,
+            "site_url": settings.SITE_URL,
+            "home_url": absolute_url(reverse("home")),
+            "unsubscribe_url": unsubscribe_url(signature),
+            **context,
+        }
+        prefix = f"petition/email/{template}"
+        subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
+        text = render_to_string(f"{prefix}_body.txt", context)
+        html = render_to_string(f"{prefix}_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[signature.email],
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message

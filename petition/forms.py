@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from .services import SignatureDetails
+
+FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
+# Letters, digits, spaces and hyphens cover the world's postal codes.
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def no_control_characters(value: str) -> None:
+    if CONTROL_CHARACTERS.search(value):
+        raise forms.ValidationError(_("This field contains characters that are not allowed."))
+
+
+class SignatureForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send you a link to confirm your signature."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    country = LazyTypedChoiceField(
+        label=_("Country"),
+        choices=countries,
+        initial="FR",
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=12,
+        required=False,
+        help_text=_("Required in France."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "text"}),
+    )
+    wants_news = forms.BooleanField(
+        label=_("I would like to receive news of the campaign from CAMELEON."),
+        required=False,
+    )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip()
+
+    def clean_postal_code(self) -> str:
+        return " ".join(self.cleaned_data["postal_code"].split()).upper()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        country = cleaned.get("country")
+        postal_code = cleaned.get("postal_code", "")
+        if country == "FR":
+            if not postal_code:
+                self.add_error("postal_code", _("Please enter your postal code."))
+            elif not FRENCH_POSTAL_CODE.match(postal_code):
+                self.add_error(
+                    "postal_code", _("A French postal code has five digits, such as 75011.")
+                )
+        elif postal_code and not POSTAL_CODE.match(postal_code):
+            self.add_error("postal_code", _("Please enter a valid postal code."))
+        return cleaned
+
+    def details(self) -> SignatureDetails:
+        data = self.cleaned_data
+        return SignatureDetails(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            country=data["country"],
+            postal_code=data["postal_code"],
+            wants_news=data["wants_news"],
+        )

@@ -1,0 +1,78 @@
+"""The only code that writes signatures: each function owns its transaction and side effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import IntegrityError, transaction
+
+from . import tasks
+from .models import Petition, Signature
+
+
+@dataclass(frozen=True)
+class SignatureDetails:
+    first_name: str
+    last_name: str
+    email: str
+    country: str
+    postal_code: str
+    wants_news: bool
+
+
+def _after_commit(task, *args: object) -> None:
+    # robust: a broker that is down must not turn a saved signature into an error page.
+    transaction.on_commit(partial(task.delay, *args), robust=True)
+
+
+def sign(*, petition: Petition, details: SignatureDetails, language: str) -> Signature:
+    """Record a signature, or find the one this address already made, and e-mail the signer.
+
+    A new or still pending signature gets its confirmation link; a confirmed one gets a note
+    saying so. The caller answers the same way in every case, so nobody can learn whether an
+    address has signed.
+    """
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                petition=petition,
+                first_name=details.first_name,
+                last_name=details.last_name,
+                email=details.email,
+                country=details.country,
+                postal_code=details.postal_code,
+                wants_news=details.wants_news,
+                language=language,
+            )
+            send_confirmation(signature=signature)
+    except IntegrityError:
+        # The address signed already (perhaps a moment ago, in a concurrent request).
+        signature = Signature.objects.filter(petition=petition).for_email(details.email).get()
+        send_confirmation(signature=signature)
+    return signature
+
+
+def send_confirmation(*, signature: Signature) -> None:
+    """Queue the e-mail a signer needs next: the confirmation link, or "already signed"."""
+    if signature.is_confirmed:
+        _after_commit(tasks.send_already_signed_email, signature.pk)
+    else:
+        _after_commit(tasks.send_confirmation_email, signature.pk)
+
+
+@transaction.atomic
+def confirm(*, signature: Signature) -> bool:
+    """Confirm a signature and have its petition's count updated.
+
+    Returns False when it was already confirmed: the count then moves no further.
+    """
+    newly_confirmed = signature.mark_confirmed()
+    if newly_confirmed:
+        _after_commit(tasks.refresh_signature_count, signature.petition_id)
+    return newly_confirmed
+
+
+def unsubscribe(*, signature: Signature) -> bool:
+    """Stop the campaign's e-mails to a signer. The signature keeps counting."""
+    return signature.mark_unsubscribed()

@@ -1,0 +1,59 @@
+"""Signed, purpose-bound tokens for the links in e-mails.
+
+Each purpose has its own salt, so a token made to unsubscribe can never confirm, and the other
+way round. Tokens carry the signature's id and a digest of its address: a token stops working
+once the address it was sent to is no longer on the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core import signing
+
+from .models import Signature
+
+CONFIRM_SALT = "petition.signature.confirm"
+UNSUBSCRIBE_SALT = "petition.signature.unsubscribe"
+
+
+class InvalidToken(Exception):
+    """The token is forged, altered, expired or no longer matches a signature."""
+
+
+def _address_digest(signature: Signature) -> str:
+    return hashlib.sha256(signature.email.lower().encode()).hexdigest()[:16]
+
+
+def _make(signature: Signature, salt: str) -> str:
+    return signing.dumps([signature.pk, _address_digest(signature)], salt=salt)
+
+
+def _read(token: str, salt: str, max_age: int | None) -> Signature:
+    try:
+        pk, digest = signing.loads(token, salt=salt, max_age=max_age)
+        signature = Signature.objects.select_related("petition").get(pk=int(pk))
+    except (signing.BadSignature, ValueError, TypeError, Signature.DoesNotExist) as error:
+        raise InvalidToken from error
+    if digest != _address_digest(signature):
+        raise InvalidToken
+    return signature
+
+
+def make_confirmation_token(signature: Signature) -> str:
+    return _make(signature, CONFIRM_SALT)
+
+
+def read_confirmation_token(token: str) -> Signature:
+    """The signature a confirmation link stands for; InvalidToken if it is not valid."""
+    return _read(token, CONFIRM_SALT, settings.CONFIRMATION_MAX_AGE)
+
+
+def make_unsubscribe_token(signature: Signature) -> str:
+    return _make(signature, UNSUBSCRIBE_SALT)
+
+
+def read_unsubscribe_token(token: str) -> Signature:
+    """The signature an unsubscribe link stands for. These links never expire (RFC 8058)."""
+    return _read(token, UNSUBSCRIBE_SALT, None)

@@ -1,0 +1,15 @@
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import Petition, Proposal
+
+
+@register(Petition)
+class PetitionTranslationOptions(TranslationOptions):
+    fields = ("title", "introduction", "conclusion", "notes", "about")
+    required_languages = ("fr", "en")
+
+
+@register(Proposal)
+class ProposalTranslationOptions(TranslationOptions):
+    fields = ("text",)
+    required_languages = ("fr", "en")

@@ -1,0 +1,17 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+# Translated paths: /fr/petitions/…/signer/ and /en/petitions/…/sign/ read naturally.
+urlpatterns = [
+    path("petitions/<slug:slug>/", views.sign, name="petition"),
+    path(_("petitions/<slug:slug>/check-your-inbox/"), views.check_inbox, name="check_inbox"),
+    path(_("petitions/<slug:slug>/resend/"), views.resend, name="resend"),
+    path(_("confirm/<str:token>/"), views.confirm, name="confirm"),
+    path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
+]
+
+api_urlpatterns = [
+    path("api/petitions/<slug:slug>/", views.petition_api, name="petition_api"),
+]
