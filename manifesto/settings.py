@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_countries",
@@ -108,6 +109,8 @@ else:
 # A signed cookie keeps web nodes stateless and costs no database write per signer.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True
+# Long enough to ask for the confirmation e-mail again, short enough to forget the signer.
+SESSION_COOKIE_AGE = 3 * 24 * 3600
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,3 +218,5 @@ LOGGING = {
 # The campaign's own petition, served as the home page.
 HOME_PETITION_SLUG = os.environ.get("HOME_PETITION_SLUG", "stop-cyberpedocriminalite")
 ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
+# The legal notice names the host (French LCEN): "Name, address, phone".
+LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")

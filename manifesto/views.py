@@ -22,4 +22,4 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def legal(request: HttpRequest) -> HttpResponse:
-    return render(request, "manifesto/legal.html")
+    return render(request, "manifesto/legal.html", {"hosting_provider": settings.LEGAL_HOSTING_PROVIDER})

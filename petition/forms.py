@@ -57,6 +57,11 @@ class SignatureForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        # Labels stand above their fields: no colon after them, in either language.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip()
 
