@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install install-test messages lint check browser bench clean
+.PHONY: run test install install-test messages translations lint check browser bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ install-test: $(VENV)/.installed-test messages
 # Compiles locale/*/LC_MESSAGES/django.po into the .mo files Django reads (pure Python: no gettext needed).
 messages: | $(VENV)/bin/python
 	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics
+
+# After changing a translatable string: refresh both catalogues (needs GNU gettext), then
+# translate the new French entries in locale/fr/LC_MESSAGES/django.po. English is the source
+# language, so its catalogue simply repeats each msgid.
+translations:
+	$(DEV_ENV) $(PY) manage.py makemessages --locale fr --locale en --no-location --ignore '.venv/*' --ignore 'tests/*'
+	msgen --output-file locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 
 ## The site on the embedded default: SQLite, tasks run in-process, e-mail printed to this terminal.
 run: install
