@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manifesto.settings")
 
@@ -10,9 +11,28 @@ app = Celery("manifesto")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Counting has its own queue, so that a backlog of e-mails never delays the public count. A
+# worker started without -Q consumes every queue listed here.
+app.conf.task_queues = [Queue("celery"), Queue("counts")]
+app.conf.task_default_queue = "celery"
+app.conf.task_routes = {
+    "petition.tasks.fold_count": {"queue": "counts"},
+    "petition.tasks.fold_counts": {"queue": "counts"},
+    "petition.tasks.refresh_signature_count": {"queue": "counts"},
+    "petition.tasks.reconcile_counts": {"queue": "counts"},
+}
 app.conf.beat_schedule = {
+    "fold-signature-counts": {
+        "task": "petition.tasks.fold_counts",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     "reconcile-signature-counts": {
-        "task": "petition.tasks.refresh_all_signature_counts",
-        "schedule": 60.0,
+        "task": "petition.tasks.reconcile_counts",
+        "schedule": 10 * 60.0,
+    },
+    "refresh-figures": {
+        "task": "petition.tasks.refresh_figures",
+        "schedule": 5 * 60.0,
     },
 }

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns django-ratelimit's refusal (a PermissionDenied, hence a 403) into RATELIMIT_VIEW's 429.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "manifesto.urls"
@@ -98,13 +100,17 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
-if CACHE_URL:
-    # Rate limits must be shared by every web node: production points this at Redis.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    # Rate limits must be shared by every web node: production points CACHE_URL at Redis.
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+    # Each process's own memory, for what may be a second old: the counter and the home page.
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
+}
+COUNTER_CACHE_SECONDS = float(os.environ.get("COUNTER_CACHE_SECONDS", "1"))
 
 # A signed cookie keeps web nodes stateless and costs no database write per signer.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
@@ -220,3 +226,4 @@ HOME_PETITION_SLUG = os.environ.get("HOME_PETITION_SLUG", "stop-cyberpedocrimina
 ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # The legal notice names the host (French LCEN): "Name, address, phone".
 LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")
+FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))

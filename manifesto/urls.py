@@ -3,7 +3,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.i18n import set_language
 
 from petition.urls import api_urlpatterns
 
@@ -11,7 +10,7 @@ from . import views
 
 urlpatterns = [
     *api_urlpatterns,
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     *i18n_patterns(
         path("", views.home, name="home"),
         path(_("privacy/"), views.privacy, name="privacy"),

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.views import i18n
 from django.views.decorators.http import require_GET
 
 from petition.forms import SignatureForm
@@ -22,4 +24,18 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def legal(request: HttpRequest) -> HttpResponse:
-    return render(request, "manifesto/legal.html", {"hosting_provider": settings.LEGAL_HOSTING_PROVIDER})
+    return render(
+        request, "manifesto/legal.html", {"hosting_provider": settings.LEGAL_HOSTING_PROVIDER}
+    )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, with `next` read in the language of the page it names.
+
+    Django translates `next` by resolving it in the active language, which here comes from the
+    cookie or the browser rather than from the page: a French browser on /en/ asking for French
+    would land on /en/ again.
+    """
+    page_language = translation.get_language_from_path(request.POST.get("next", ""))
+    with translation.override(page_language or translation.get_language()):
+        return i18n.set_language(request)

@@ -9,7 +9,8 @@ from django_countries.fields import LazyTypedChoiceField
 
 from .services import SignatureDetails
 
-FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
+# [0-9], not \d: \d also takes full-width and other scripts' digits.
+FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 # Letters, digits, spaces and hyphens cover the world's postal codes.
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,9 @@ class Petition(models.Model):
         help_text=_("Kept up to date by the task queue; never edited by hand."),
     )
     count_updated_at = models.DateTimeField(_("count updated at"), default=timezone.now)
+    # Bookkeeping of petition.counting: confirmations up to counted_until, folded for good.
+    settled_count = models.PositiveIntegerField(default=0, editable=False)
+    counted_until = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -43,10 +47,20 @@ class Petition(models.Model):
         return reverse("petition", args=[self.slug])
 
     @property
+    def current_goal(self) -> int:
+        """The goal staff set or, once it is reached, the next milestone (1, 2, 5, 10, 20…)."""
+        if self.goal > self.signature_count:
+            return self.goal
+        milestone = 1
+        while True:
+            for factor in (1, 2, 5):
+                if milestone * factor > self.signature_count:
+                    return milestone * factor
+            milestone *= 10
+
+    @property
     def progress_percent(self) -> int:
-        if not self.goal:
-            return 100
-        return min(100, self.signature_count * 100 // self.goal)
+        return min(100, self.signature_count * 100 // self.current_goal)
 
 
 class Proposal(models.Model):
@@ -71,11 +85,18 @@ class SignatureQuerySet(models.QuerySet):
     def confirmed(self) -> SignatureQuerySet:
         return self.filter(confirmed_at__isnull=False)
 
+    def counted(self) -> SignatureQuerySet:
+        """The signatures that make up a petition's public count."""
+        return self.confirmed()
+
     def pending(self) -> SignatureQuerySet:
         return self.filter(confirmed_at__isnull=True)
 
     def for_email(self, email: str) -> SignatureQuerySet:
-        return self.filter(email__iexact=email)
+        # The unique constraint's own comparison, which its index serves. iexact compares
+        # upper() instead, and the two disagree on a few letters (dotted capital I, long s,
+        # Kelvin sign): a signature the constraint finds, iexact may miss, or find twice.
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
 
 
 class Signature(models.Model):
@@ -153,3 +174,26 @@ class Signature(models.Model):
     def mark_confirmation_sent(self) -> None:
         self.confirmation_sent_at = timezone.now()
         Signature.objects.filter(pk=self.pk).update(confirmation_sent_at=self.confirmation_sent_at)
+
+
+class PetitionFigures(models.Model):
+    """Public aggregates of a petition's signatures, kept by Celery (petition.figures).
+
+    Pages read this row; none ever aggregates the signatures table itself.
+    """
+
+    petition = models.OneToOneField(
+        Petition, on_delete=models.CASCADE, primary_key=True, related_name="figures"
+    )
+    per_day = models.JSONField(default=list, help_text=_("[date, confirmations] pairs"))
+    by_country = models.JSONField(default=list, help_text=_("[country code, count] pairs"))
+    by_departement = models.JSONField(default=list, help_text=_("[département, count] pairs"))
+    other_countries = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("petition figures")
+        verbose_name_plural = _("petition figures")
+
+    def __str__(self) -> str:
+        return str(self.petition)

@@ -6,10 +6,8 @@ import logging
 
 from anymail.exceptions import AnymailAPIError
 from celery import shared_task
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from . import counting, figures
 from .emails import build_message, confirmation_url
 from .models import Petition, Signature
 
@@ -49,28 +47,42 @@ def send_already_signed_email(signature_id: int) -> bool:
     return True
 
 
-def _confirmed_count(petition_ref: OuterRef) -> Coalesce:
-    counts = (
-        Signature.objects.filter(petition=petition_ref)
-        .confirmed()
-        .order_by()
-        .values("petition")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counts), 0)
+@shared_task(expires=5)
+def fold_counts() -> None:
+    """Every second (beat): bring every open petition's count up to date."""
+    for petition_id in Petition.objects.filter(is_open=True).values_list("pk", flat=True):
+        counting.fold(petition_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def fold_count(petition_id: int) -> None:
+    """Bring one petition's count up to date (after a confirmation, when no beat runs)."""
+    counting.fold(petition_id)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def refresh_signature_count(petition_id: int) -> None:
-    """Store the exact number of confirmed signatures on the petition, in one statement."""
-    Petition.objects.filter(pk=petition_id).update(
-        signature_count=_confirmed_count(OuterRef("pk")), count_updated_at=timezone.now()
-    )
+    """Recount one petition exactly, repairing any drift of its running count."""
+    counting.reconcile(petition_id)
 
 
 @shared_task
-def refresh_all_signature_counts() -> None:
-    """Periodic reconciliation: repair any count that drifted from the signatures."""
+def reconcile_counts() -> None:
+    """Periodic exact recount of every petition: repairs and logs any drift."""
     for petition_id in Petition.objects.values_list("pk", flat=True):
-        refresh_signature_count(petition_id)
+        counting.reconcile(petition_id)
+
+
+@shared_task(expires=10 * 60)
+def refresh_figures() -> None:
+    """Every few minutes (beat): recompute the public figures of every open petition."""
+    for petition in Petition.objects.filter(is_open=True):
+        figures.compute(petition)
+
+
+@shared_task
+def refresh_petition_figures(petition_id: int) -> None:
+    """Recompute one petition's figures (after a confirmation, when no beat runs)."""
+    petition = Petition.objects.filter(pk=petition_id).first()
+    if petition is not None:
+        figures.compute(petition)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from . import api, views
 
 # Translated paths: /fr/petitions/…/signer/ and /en/petitions/…/sign/ read naturally.
 urlpatterns = [
@@ -10,8 +10,10 @@ urlpatterns = [
     path(_("petitions/<slug:slug>/resend/"), views.resend, name="resend"),
     path(_("confirm/<str:token>/"), views.confirm, name="confirm"),
     path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
+    path("embed/<slug:slug>/", views.embed, name="embed"),
 ]
 
 api_urlpatterns = [
-    path("api/petitions/<slug:slug>/", views.petition_api, name="petition_api"),
+    path("api/petitions/", api.petition_list, name="petition_list_api"),
+    path("api/petitions/<slug:slug>/", api.petition_detail, name="petition_api"),
 ]

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_ratelimit.decorators import ratelimit
 
-from . import services
+from . import figures, services
 from .forms import SignatureForm
 from .models import Petition, Signature
 from .tokens import InvalidToken, read_confirmation_token, read_unsubscribe_token
@@ -22,15 +28,19 @@ def submitted_email(group: str, request: HttpRequest) -> str:
 
 
 def pending_signature_email(group: str, request: HttpRequest) -> str:
-    signature = _pending_signature(request)
-    return signature.email.lower() if signature else ""
+    return _pending_email(request).lower()
 
 
-def _pending_signature(request: HttpRequest) -> Signature | None:
-    pk = request.session.get(PENDING_SESSION_KEY)
-    if not isinstance(pk, int):
+def _pending_email(request: HttpRequest) -> str:
+    email = request.session.get(PENDING_SESSION_KEY)
+    return email if isinstance(email, str) else ""
+
+
+def _pending_signature(request: HttpRequest, petition: Petition) -> Signature | None:
+    email = _pending_email(request)
+    if not email:
         return None
-    return Signature.objects.select_related("petition").filter(pk=pk).first()
+    return Signature.objects.filter(petition=petition).for_email(email).first()
 
 
 def open_petition(slug: str) -> Petition:
@@ -40,15 +50,19 @@ def open_petition(slug: str) -> Petition:
 def render_petition(
     request: HttpRequest, petition: Petition, form: SignatureForm, status: int = 200
 ) -> HttpResponse:
-    return render(
-        request, "petition/petition.html", {"petition": petition, "form": form}, status=status
-    )
+    context = {"petition": petition, "form": form, **figures.page_context(petition)}
+    return render(request, "petition/petition.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(group="sign", key="ip", rate=lambda g, r: settings.SIGN_RATE_PER_IP, method="POST")
 @ratelimit(
-    group="sign", key=submitted_email, rate=lambda g, r: settings.SIGN_RATE_PER_EMAIL, method="POST"
+    group="sign",
+    key=submitted_email,
+    # No address, no limit: one key shared by every empty address would soon answer 429 to
+    # everyone who forgot to type theirs, instead of the form's error.
+    rate=lambda g, r: settings.SIGN_RATE_PER_EMAIL if submitted_email(g, r) else None,
+    method="POST",
 )
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition's page; a valid POST records the signature and asks for confirmation."""
@@ -61,8 +75,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return render_petition(request, petition, form, status=403)
     if not form.is_valid():
         return render_petition(request, petition, form, status=400)
-    signature = services.sign(petition=petition, details=form.details(), language=get_language())
-    request.session[PENDING_SESSION_KEY] = signature.pk
+    services.sign(petition=petition, details=form.details(), language=get_language())
+    # The address as typed, never the signature's id: the session cookie is readable, and an
+    # old id would tell that the address had signed before.
+    request.session[PENDING_SESSION_KEY] = form.cleaned_data["email"]
     return redirect("check_inbox", slug=petition.slug)
 
 
@@ -75,13 +91,15 @@ def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @ratelimit(group="resend", key="ip", rate=lambda g, r: settings.RESEND_RATE_PER_IP)
 @ratelimit(
-    group="resend", key=pending_signature_email, rate=lambda g, r: settings.RESEND_RATE_PER_EMAIL
+    group="resend",
+    key=pending_signature_email,
+    rate=lambda g, r: settings.RESEND_RATE_PER_EMAIL if pending_signature_email(g, r) else None,
 )
 def resend(request: HttpRequest, slug: str) -> HttpResponse:
     """Send the e-mail again to the address signed from this browser."""
     petition = open_petition(slug)
-    signature = _pending_signature(request)
-    if signature is not None and signature.petition_id == petition.pk:
+    signature = _pending_signature(request, petition)
+    if signature is not None:
         services.send_confirmation(signature=signature)
     return render(request, "petition/check_inbox.html", {"petition": petition, "resent": True})
 
@@ -120,25 +138,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "petition/unsubscribed.html", context)
 
 
-@require_GET
-def petition_api(request: HttpRequest, slug: str) -> JsonResponse:
-    """The public counter: partner sites and journalists poll this."""
-    petition = (
-        Petition.objects.filter(slug=slug)
-        .values("slug", "signature_count", "goal", "count_updated_at", "is_open")
-        .first()
-    )
-    if petition is None:
-        raise Http404
-    return JsonResponse(
-        {
-            "slug": petition["slug"],
-            "signature_count": petition["signature_count"],
-            "goal": petition["goal"],
-            "is_open": petition["is_open"],
-            "updated_at": petition["count_updated_at"].isoformat(),
-        }
-    )
+@xframe_options_exempt  # Made for partner sites' iframes, unlike every other page.
+@require_safe
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """A small live counter with a link to sign, for partner sites to embed."""
+    petition = get_object_or_404(Petition, slug=slug)
+    return render(request, "petition/embed.html", {"petition": petition})
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
