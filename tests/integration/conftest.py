@@ -1,0 +1,435 @@
+"""Fixtures for the tests that run against real services.
+
+A real Celery worker (a subprocess, on a dedicated Redis database) sends the site's e-mails over
+SMTP to an aiosmtpd server running in this process; pytest-django's live server answers HTTP,
+so the worker's links can be followed by a browser. Nothing of the site itself is replaced.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import connection
+from kombu import pools
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from manifesto.celery import app as celery_app
+from tests.conftest import IN_CI, MANIFESTO_SLUG, require_service
+
+from .waiting import wait_until
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# A Redis database of its own, flushed before use: nothing else on this Redis is touched.
+# TEST_BROKER_URL picks another one, for two test runs side by side.
+BROKER_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+WORKER_READY_TIMEOUT = 30.0
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def missing(what: str) -> None:
+    """Skip when a service is missing on this machine; in CI, fail instead."""
+    if IN_CI:
+        pytest.fail(f"{what}; CI must provide it", pytrace=False)
+    pytest.skip(what)
+
+
+# E-mail received over SMTP.
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One message as the SMTP server received it, parsed by the standard library."""
+
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+    def __getitem__(self, header: str) -> str | None:
+        """The header's value, unfolded; long ones start on a continuation line."""
+        value = self.message[header]
+        return None if value is None else str(value).strip()
+
+    @property
+    def text(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    @property
+    def html(self) -> str:
+        return self.message.get_body(("html",)).get_content()
+
+    def link(self, prefix: str) -> str:
+        """The one address in the text part that starts with prefix."""
+        links = set(re.findall(re.escape(prefix) + r"\S+", self.text))
+        assert len(links) == 1, f"expected one link starting with {prefix}, found {links}"
+        return links.pop()
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every accepted message; tests wait on it.
+
+    defer(n) answers the next n deliveries with a temporary failure (451), as a provider does
+    when it is overloaded or greylisting.
+    """
+
+    def __init__(self) -> None:
+        self._received: list[ReceivedMail] = []
+        self._condition = threading.Condition()
+        self._deferrals_left = 0
+        self.deferred = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._condition:
+            if self._deferrals_left:
+                self._deferrals_left -= 1
+                self.deferred += 1
+                return "451 4.3.0 Temporary failure, please try again later"
+            message = email.message_from_bytes(
+                envelope.original_content, policy=email.policy.default
+            )
+            self._received.append(ReceivedMail(tuple(envelope.rcpt_tos), message))
+            self._condition.notify_all()
+        return "250 Message accepted for delivery"
+
+    def defer(self, count: int) -> None:
+        with self._condition:
+            self._deferrals_left = count
+
+    def clear(self) -> None:
+        with self._condition:
+            self._received.clear()
+            self._deferrals_left = 0
+            self.deferred = 0
+
+    def to(self, address: str) -> list[ReceivedMail]:
+        with self._condition:
+            return [mail for mail in self._received if address in mail.recipients]
+
+    def wait_for(self, address: str, timeout: float = 15.0) -> ReceivedMail:
+        """The first message to address, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                for mail in self._received:
+                    if address in mail.recipients:
+                        return mail
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pytest.fail(f"no e-mail to {address} within {timeout:g} s", pytrace=False)
+                self._condition.wait(remaining)
+
+
+class SmtpServer:
+    """An aiosmtpd server on a fixed local port, which can be stopped and started again."""
+
+    def __init__(self, mailbox: Mailbox, port: int) -> None:
+        self.mailbox = mailbox
+        self.host = "127.0.0.1"
+        self.port = port
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        assert self._controller is None
+        self._controller = Controller(self.mailbox, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        """Refuse connections on the port inside the block, as a mail server that is down."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+@pytest.fixture(scope="package")
+def smtp_server() -> Iterator[SmtpServer]:
+    # aiosmtpd logs every SMTP command at INFO: only its warnings are worth reading here.
+    smtp_log = logging.getLogger("mail.log")
+    level = smtp_log.level
+    smtp_log.setLevel(logging.WARNING)
+    server = SmtpServer(Mailbox(), free_port())
+    server.start()
+    yield server
+    server.stop()
+    smtp_log.setLevel(level)
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> Mailbox:
+    """The SMTP server's messages, emptied for this test."""
+    smtp_server.mailbox.clear()
+    return smtp_server.mailbox
+
+
+# Celery: a worker and beat, as in production.
+
+
+class CeleryProcess:
+    """`celery -A manifesto <command>` in a subprocess, logging to a file."""
+
+    def __init__(self, *args: str, env: dict[str, str], log_path: Path, ready: str) -> None:
+        self.argv = [sys.executable, "-m", "celery", "-A", "manifesto", *args, "--loglevel=INFO"]
+        self.name = args[0]
+        self.env = env
+        self.log_path = log_path
+        self.ready_marker = ready
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("wb") as log:
+            # The child has its own copy of the file descriptor.
+            self._process = subprocess.Popen(
+                self.argv, cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def is_ready(self) -> bool:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            pytest.fail(f"celery {self.name} exited early:\n{self.log()}", pytrace=False)
+        return self.ready_marker in self.log()
+
+    def wait_for_log(self, pattern: str, *, after: int = 0, timeout: float = 15.0) -> re.Match[str]:
+        """The first match of pattern in the log past offset after (a len(log()))."""
+        compiled = re.compile(pattern)
+        return wait_until(
+            lambda: compiled.search(self.log(), after),
+            timeout=timeout,
+            what=f"{pattern!r} in the log of celery {self.name}",
+        )
+
+    def stop(self) -> None:
+        """Warm shutdown (SIGTERM), then SIGKILL if it does not stop in time."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+
+def flush_broker() -> None:
+    with redis.Redis.from_url(BROKER_URL) as client:
+        client.flushdb()
+
+
+def worker_database_url() -> str:
+    """The URL of the test database pytest-django created, for the worker to use."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"], safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = quote(db["HOST"] or "localhost", safe="")  # may be a socket directory
+    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
+@pytest.fixture(scope="package")
+def celery_worker(
+    django_db_setup: None,
+    live_server: LiveServer,
+    smtp_server: SmtpServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CeleryProcess]:
+    """A worker consuming from Redis, writing to the test database, sending through SMTP,
+    and beat, which has it fold the running counts every second."""
+    broker = urlsplit(BROKER_URL)
+    require_service("Redis", broker.hostname or "localhost", broker.port or 6379)
+    if connection.vendor != "postgresql":
+        missing("the Celery worker needs the test database on PostgreSQL")
+    flush_broker()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": BROKER_URL,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp_server.host,
+        "EMAIL_PORT": str(smtp_server.port),
+        "EMAIL_TIMEOUT": "5",
+        "SITE_URL": live_server.url,
+    }
+    # Only this process needs it, and only while a browser is open (see the browser fixture).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    run_dir = tmp_path_factory.mktemp("celery")
+    worker = CeleryProcess(
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "--hostname=integration@%h",
+        # One worker alone: no need to wait for, or chat with, others.
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+        env=env,
+        log_path=run_dir / "worker.log",
+        ready=" ready.",
+    )
+    beat = CeleryProcess(
+        "beat",
+        f"--schedule={run_dir / 'beat-schedule'}",
+        env=env,
+        log_path=run_dir / "beat.log",
+        ready="beat: Starting...",
+    )
+    try:
+        worker.start()
+        beat.start()
+        wait_until(
+            lambda: worker.is_ready() and beat.is_ready(),
+            timeout=WORKER_READY_TIMEOUT,
+            what="the Celery worker and beat to be ready",
+        )
+        yield worker
+    finally:
+        beat.stop()
+        worker.stop()
+        flush_broker()
+
+
+def reset_broker_connections() -> None:
+    """Close the broker connections this process holds, so none outlives its configuration."""
+    pools.reset()
+    # The app caches its pools; Celery clears the same two attributes after a fork.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker(celery_worker: CeleryProcess, mailbox: Mailbox) -> Iterator[CeleryProcess]:
+    """The real worker, with this process queueing tasks on its broker instead of running them.
+
+    The suite runs tasks eagerly (tests/settings.py); here the Celery app publishes to Redis
+    for the duration of one test, and gets its eager configuration back afterwards.
+    """
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    reset_broker_connections()
+    celery_app.conf.update(task_always_eager=False, broker_url=BROKER_URL)
+    try:
+        yield celery_worker
+    finally:
+        reset_broker_connections()
+        celery_app.conf.update(saved)
+
+
+# The site over HTTP.
+
+
+class CounterApi:
+    """The public counter API of the live server, read over HTTP."""
+
+    def __init__(self, base_url: str, slug: str) -> None:
+        self.url = f"{base_url}/api/petitions/{slug}/"
+
+    def read(self) -> dict[str, Any]:
+        # Our own live server, over plain HTTP.
+        with urllib.request.urlopen(self.url, timeout=5) as response:  # noqa: S310
+            return json.load(response)
+
+    def wait_for_count(self, count: int, timeout: float = 5.0) -> dict[str, Any]:
+        return wait_until(
+            lambda: (data := self.read())["signature_count"] == count and data,
+            timeout=timeout,
+            what=f"the API to count {count} signature(s)",
+        )
+
+
+@pytest.fixture
+def counter_api(live_server: LiveServer) -> CounterApi:
+    return CounterApi(live_server.url, MANIFESTO_SLUG)
+
+
+# The browser.
+
+
+def chromium_executable() -> str:
+    return os.environ.get("CHROMIUM_EXECUTABLE") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium, driven by Playwright's sync API."""
+    executable = chromium_executable()
+    if not os.access(executable, os.X_OK):
+        missing(f"Chromium is not installed at {executable}")
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API runs its asyncio loop in a greenlet of this thread, so the loop
+        # counts as running here between browser calls, and Django refuses the ORM calls that
+        # fixtures and tests make meanwhile (SynchronousOnlyOperation). Nothing else runs on
+        # that loop, so Django's guard is lifted for as long as the browser is open.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh browser tab on the live server; any console error fails the test."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console error at {message.location}: {message.text}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: problems.append(f"uncaught exception: {error}"))
+    yield tab
+    context.close()
+    if problems:
+        pytest.fail("the browser reported errors:\n" + "\n".join(problems), pytrace=False)
