@@ -1,5 +1,7 @@
 """The visitor's address, as far as the configured reverse proxies can be trusted."""
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -17,6 +19,12 @@ def client_ip(request: HttpRequest) -> str:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
+    # Fewer entries than proxies: the request did not come through all of them, so nothing in
+    # the header can be trusted.
     if len(forwarded) < trusted:
-        return forwarded[0] if forwarded else remote
-    return forwarded[-trusted]
+        return remote
+    candidate = forwarded[-trusted]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

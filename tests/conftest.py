@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import socket
+import time
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.core.cache import caches
+from django.core.mail import EmailMessage
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import resolve, reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
-from petition.models import Petition
+from petition import services
+from petition.models import Petition, Signature
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 MANIFESTO_SLUG = "stop-cyberpedocriminalite"
+HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 
 
 def service_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -63,3 +78,300 @@ def signer_data() -> dict[str, str]:
         "country": "FR",
         "postal_code": "75011",
     }
+
+
+@pytest.fixture(autouse=True)
+def empty_caches(settings):
+    """Rate-limit counters and cached answers live in the caches: every test starts with none."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    for alias in settings.CACHES:
+        caches[alias].clear()
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    """A browser as strict as production: every form POST must carry its CSRF token."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def client_factory():
+    """client_factory(): one more visitor, with a browser of their own."""
+    return Client
+
+
+def collapse_whitespace(text: str) -> str:
+    """Text as HTML lays it out: runs of ASCII white space (only those) read as one space."""
+    return HTML_WHITESPACE.sub(" ", text).strip()
+
+
+@pytest.fixture
+def collapsed():
+    """collapsed(text): text as a page shows it, white space collapsed as HTML does."""
+    return collapse_whitespace
+
+
+class Element:
+    """One element of a parsed page, queried the way a reader or a browser would."""
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.children: list[Element | str] = []
+
+    def __repr__(self) -> str:
+        return f"<{self.tag} {self.attrs}>"
+
+    @property
+    def text(self) -> str:
+        """The text a reader sees, with runs of white space collapsed."""
+        parts: list[str] = []
+
+        def collect(node: Element) -> None:
+            for child in node.children:
+                if isinstance(child, str):
+                    parts.append(child)
+                elif child.tag == "br":
+                    parts.append("\n")
+                else:
+                    collect(child)
+
+        collect(self)
+        return collapse_whitespace("".join(parts))
+
+    def matches(self, tag: str | None, attrs: dict[str, str | bool]) -> bool:
+        if tag is not None and self.tag != tag:
+            return False
+        for name, wanted in attrs.items():
+            name = name.rstrip("_").replace("_", "-")
+            value = self.attrs.get(name)
+            if wanted is True:
+                if value is None:
+                    return False
+            elif name == "class":
+                if wanted not in (value or "").split():
+                    return False
+            elif value != wanted:
+                return False
+        return True
+
+    def find_all(self, tag: str | None = None, **attrs: str | bool) -> list[Element]:
+        found = []
+        for child in self.children:
+            if isinstance(child, Element):
+                if child.matches(tag, attrs):
+                    found.append(child)
+                found.extend(child.find_all(tag, **attrs))
+        return found
+
+    def find(self, tag: str | None = None, **attrs: str | bool) -> Element:
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag or '*'} {attrs}> in the page"
+        return found[0]
+
+    def closest(self, tag: str | None = None, **attrs: str | bool) -> Element:
+        node = self.parent
+        while node is not None and not node.matches(tag, attrs):
+            node = node.parent
+        assert node is not None, f"no <{tag or '*'} {attrs}> around {self!r}"
+        return node
+
+    def form_data(self) -> dict[str, str]:
+        """What a browser sends when this form is submitted without a named button."""
+        data: dict[str, str] = {}
+        for field in self.find_all():
+            name = field.attrs.get("name")
+            if not name:
+                continue
+            if field.tag == "input":
+                kind = field.attrs.get("type", "text")
+                if kind in {"submit", "button", "reset", "image"}:
+                    continue
+                if kind in {"checkbox", "radio"}:
+                    if "checked" in field.attrs:
+                        data[name] = field.attrs.get("value", "on")
+                    continue
+                data[name] = field.attrs.get("value", "")
+            elif field.tag == "select":
+                options = field.find_all("option")
+                chosen = [option for option in options if "selected" in option.attrs]
+                if chosen or options:
+                    data[name] = (chosen or options)[0].attrs.get("value", "")
+            elif field.tag == "textarea":
+                data[name] = field.text
+        return data
+
+
+class _TreeBuilder(HTMLParser):
+    VOID = frozenset(
+        {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+        | {"track", "wbr"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs}, self.current)
+        self.current.children.append(element)
+        if tag not in self.VOID:
+            self.current = element
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs}, self.current)
+        self.current.children.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.children.append(data)
+
+
+def parse_html(content: HttpResponse | bytes | str) -> Element:
+    if isinstance(content, HttpResponse):
+        content = content.content
+    if isinstance(content, bytes):
+        content = content.decode()
+    builder = _TreeBuilder()
+    builder.feed(content)
+    builder.close()
+    return builder.root
+
+
+@pytest.fixture
+def html():
+    """Parses a response (or a string) into an Element tree."""
+    return parse_html
+
+
+def url_in(lang: str, name: str, *args: object) -> str:
+    with translation.override(lang):
+        return reverse(name, args=args)
+
+
+@pytest.fixture
+def url():
+    """url(lang, name, *args): the path of a page in one language."""
+    return url_in
+
+
+def translated_in(lang: str, message: str) -> str:
+    with translation.override(lang):
+        return gettext(message)
+
+
+@pytest.fixture
+def translated():
+    """translated(lang, message): a message as the site's catalogues render it in lang."""
+    return translated_in
+
+
+def links_in(message: EmailMessage) -> dict[str, str]:
+    """The site's pages an e-mail links to in its text part, as {url name: path}."""
+    links = {}
+    for address in re.findall(r"https?://[^\s<>\"]+", message.body):
+        if not address.startswith(f"{settings.SITE_URL}/"):
+            continue
+        path = urlsplit(address).path
+        lang = path.split("/")[1]
+        with translation.override(lang):
+            links[resolve(path).url_name] = path
+    return links
+
+
+@pytest.fixture
+def email_links():
+    """email_links(message): the site's pages an e-mail links to, as {url name: path}."""
+    return links_in
+
+
+@pytest.fixture
+def sign(client, petition, signer_data, django_capture_on_commit_callbacks):
+    """sign(lang=..., client=..., **fields): a visitor sends the signing form; e-mails leave
+    once the request's transaction commits, as they do outside the test transaction."""
+
+    def sign(*, lang: str = "fr", client: Client = client, **fields: str) -> HttpResponse:
+        data = {**signer_data, **fields}
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url_in(lang, "petition", petition.slug), data)
+
+    return sign
+
+
+@pytest.fixture
+def confirm_link(sign, mailoutbox, email_links):
+    """confirm_link(lang=..., **fields): sign, and return the link of the e-mail received."""
+
+    def confirm_link(*, lang: str = "fr", **fields: str) -> str:
+        sign(lang=lang, **fields)
+        return email_links(mailoutbox[-1])["confirm"]
+
+    return confirm_link
+
+
+@pytest.fixture
+def press_button(csrf_client, django_capture_on_commit_callbacks):
+    """press_button(link): open a link from an e-mail in a browser and press the page's button."""
+
+    def press_button(link: str) -> HttpResponse:
+        form = parse_html(csrf_client.get(link)).find("main").find("form", method="post")
+        with django_capture_on_commit_callbacks(execute=True):
+            return csrf_client.post(form.attrs.get("action") or link, form.form_data())
+
+    return press_button
+
+
+@pytest.fixture
+def add_signatures(petition, django_capture_on_commit_callbacks):
+    """add_signatures(confirmed, pending=0): other citizens' signatures, confirmed through the
+    site's own confirmation, so that the count moves as it does for them."""
+
+    def add_signatures(confirmed: int, pending: int = 0) -> None:
+        signatures = Signature.objects.bulk_create(
+            Signature(
+                petition=petition,
+                first_name="Dominique",
+                last_name=f"Martin {number}",
+                email=f"dominique.martin.{number}@example.net",
+                postal_code="69001",
+                language="fr",
+            )
+            for number in range(confirmed + pending)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            for signature in signatures[:confirmed]:
+                services.confirm(signature=signature)
+        petition.refresh_from_db()
+
+    return add_signatures
+
+
+class _SignerInThePast(signing.TimestampSigner):
+    def __init__(self, *, age: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.age = age
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - self.age)
+
+
+def issued_ago(token: str, *, salt: str, seconds: int) -> str:
+    """The same token, as it would read had it been issued `seconds` ago."""
+    payload = signing.TimestampSigner(salt=salt).unsign(token)
+    return _SignerInThePast(age=seconds, salt=salt).sign(payload)
+
+
+@pytest.fixture
+def aged_token():
+    """aged_token(token, salt=..., seconds=...): a link's token, issued that long ago."""
+    return issued_ago

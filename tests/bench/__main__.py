@@ -1,0 +1,972 @@
+"""The site's benchmark, measured against the targets of the design.
+
+    python -m tests.bench [--signatures 1000000] [--duration 10] [--keep-db]
+    python -m tests.bench --signatures 20000 --duration 5      # a quick run while developing
+
+In one run, on this machine:
+
+1. a scratch PostgreSQL database is created, migrated, filled with confirmed signatures by
+   `fake_signatures`, and the static files are collected;
+2. gunicorn serves the site on production settings (tests/bench/settings.py adds one bare view
+   at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
+3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
+4. wrk signs the petition, every request with a new address, and the database must hold exactly
+   as many new signatures as the site answered with a redirect;
+5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
+   the counter API is polled until it shows the exact total.
+
+Everything it starts is stopped at the end, and the scratch database dropped (unless --keep-db).
+The results are printed as a table and written to bench-results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import psycopg
+import redis
+from psycopg import sql
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = PROJECT_DIR / "bench-results"
+SLUG = "stop-cyberpedocriminalite"
+HOST = "127.0.0.1"
+DATABASE = "petition_bench"
+# The server holding the scratch database (no database name: the harness adds its own).
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
+REDIS_URL = f"redis://{HOST}:6379"
+CACHE_DB, BROKER_DB = 14, 13
+
+PAGE_TARGETS = {
+    "bare": "/bench/bare/",
+    "api": f"/api/petitions/{SLUG}/",
+    "home": "/fr/",
+}
+SIGN_PATH = f"/fr/petitions/{SLUG}/"
+
+TARGET_API_RATIO = 0.9
+TARGET_HOME_RATIO = 0.5
+TARGET_SIGNING_RATE = 330.0
+TARGET_SIGNING_P99_MS = 250.0
+TARGET_COUNT_DELAY_S = 2.0
+
+# A 1-minute load average above this before the run starts means something else is running.
+BUSY_LOAD_AVERAGE = 1.0
+# Seconds: how long to wait for processes and queues before calling it a failure.
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+MAIL_DRAIN_TIMEOUT = 300.0
+COUNT_PRECONDITION_TIMEOUT = 30.0
+COUNT_POLL_INTERVAL = 0.05
+# The counter is exact once every read shows the total for this long.
+STABILITY_WATCH = 2.0
+# After the signing window, each wrk connection finishes its request and goes idle; wrk itself
+# stops this much later (it only knows whole seconds).
+SIGNING_DRAIN_SECONDS = 3
+# Requests slower than this count as wrk timeouts; far above every target, so slow pages are
+# measured rather than dropped.
+WRK_TIMEOUT_SECONDS = 10
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+# gunicorn on 2 cores, measured with this harness (bare view, counter API and signing, 16
+# connections): the sync worker closes the connection after every answer and serves one request
+# at a time, so 16 connections queue behind it; gthread keeps connections alive and overlaps the
+# database round trips of one worker with the Python work of another. 3 processes of 4 threads
+# served the API and the signing form best; more processes only added context switches, with
+# PostgreSQL, Redis, Celery and wrk sharing the same two cores.
+DEFAULT_WORKERS = 3
+DEFAULT_WORKER_THREADS = 4
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why."""
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# Options.
+
+
+@dataclass(frozen=True)
+class Options:
+    signatures: int
+    duration: int
+    rounds: int
+    connections: int
+    wrk_threads: int
+    confirmations: int
+    confirm_clients: int
+    count_timeout: float
+    workers: int
+    worker_threads: int
+    keep_db: bool
+    output: Path
+
+    @property
+    def signing_seconds(self) -> int:
+        return 2 * self.duration
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Benchmark the site against the targets of the design.",
+    )
+    parser.add_argument(
+        "--signatures",
+        type=int,
+        default=1_000_000,
+        help="confirmed signatures stored before measuring (default: 1,000,000)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds of each wrk run on a page; the signing run lasts twice as long (default: 10)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each page (default: 3)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default: 2)")
+    parser.add_argument(
+        "--confirmations", type=int, default=2000, help="signatures confirmed at once (2000)"
+    )
+    parser.add_argument(
+        "--confirm-clients", type=int, default=16, help="concurrent confirming clients (16)"
+    )
+    parser.add_argument(
+        "--count-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the exact count after the last confirmation (default: 60)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn worker processes"
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=DEFAULT_WORKER_THREADS,
+        help="threads per gunicorn worker; 1 means the sync worker class",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_DIR / "latest.json",
+        help="where to write the results as JSON (default: bench-results/latest.json)",
+    )
+    args = parser.parse_args(argv)
+    if args.signatures < 1 or args.duration < 1 or args.rounds < 1 or args.confirmations < 1:
+        parser.error("--signatures, --duration, --rounds and --confirmations must be positive")
+    if args.connections < args.wrk_threads:
+        parser.error("--connections must be at least --wrk-threads")
+    return Options(**vars(args))
+
+
+# Processes.
+
+
+class Processes:
+    """The long-running processes of a run, each in its own process group, each logging to a
+    file. stop_all() ends them all: SIGTERM to the group, SIGKILL if it lingers."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def log(self, name: str) -> str:
+        return self.log_path(name).read_text(errors="replace")
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with self.log_path(name).open("wb") as log:
+            process = subprocess.Popen(
+                argv,
+                cwd=PROJECT_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.running[name] = process
+        return process
+
+    def check_alive(self, name: str) -> None:
+        process = self.running[name]
+        if process.poll() is not None:
+            tail = "\n".join(self.log(name).splitlines()[-30:])
+            raise BenchError(f"{name} exited with status {process.returncode}:\n{tail}")
+
+    def wait_for_log(self, name: str, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log(name):
+            self.check_alive(name)
+            if time.monotonic() > deadline:
+                raise BenchError(f"{name} did not log {text!r} within {timeout:g} s")
+            time.sleep(0.2)
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        # The group is the process's own id (start_new_session): its children go with it.
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        # Children that outlived their parent (a prefork pool, gunicorn workers).
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.running)):
+            self.stop(name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+# HTTP, with the standard library.
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def fetch(
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Answer:
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class FormAccess:
+    """What a browser holds after opening a form: the CSRF cookie and the form's token."""
+
+    cookie: str
+    token: str
+
+
+def open_form(port: int, path: str) -> FormAccess:
+    answer = fetch(port, path)
+    if answer.status != 200:
+        raise BenchError(f"GET {path} answered {answer.status}")
+    cookies = SimpleCookie()
+    for header in answer.headers.get_all("Set-Cookie") or []:
+        cookies.load(header)
+    match = CSRF_INPUT.search(answer.body)
+    if "csrftoken" not in cookies or match is None:
+        raise BenchError(f"GET {path} gave no CSRF cookie or no form token")
+    return FormAccess(f"csrftoken={cookies['csrftoken'].value}", match.group(1).decode())
+
+
+def read_count(port: int) -> int:
+    answer = fetch(port, PAGE_TARGETS["api"], timeout=5)
+    if answer.status != 200:
+        raise BenchError(f"the counter API answered {answer.status}")
+    return int(json.loads(answer.body)["signature_count"])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+# The site's environment and commands.
+
+
+def site_environment(*, port: int, database_url: str, secret_key: str) -> dict[str, str]:
+    """Production settings on this machine: plain HTTP, no rate limits, local services."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secret_key,
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "SITE_URL": f"http://{HOST}:{port}",
+        "RATELIMIT_ENABLE": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": f"{REDIS_URL}/{CACHE_DB}",
+        "CELERY_BROKER_URL": f"{REDIS_URL}/{BROKER_DB}",
+        # E-mails are rendered and handed to a backend that keeps them in the worker's memory.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+
+
+def run_command(argv: list[str], env: dict[str, str], *, quiet: bool = False) -> str:
+    result = subprocess.run(
+        argv, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BenchError(
+            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
+    if not quiet and result.stdout.strip():
+        for line in result.stdout.strip().splitlines()[-3:]:
+            say(f"  {line.strip()}")
+    return result.stdout
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return run_command([sys.executable, "manage.py", *args], env)
+
+
+def site_data(env: dict[str, str], *args: str) -> Any:
+    """Run tests/bench/data.py (Django-side) and read its JSON answer."""
+    output = run_command([sys.executable, "-m", "tests.bench.data", *args], env, quiet=True)
+    return json.loads(output)
+
+
+# Services this harness relies on.
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("wrk is missing: installing it with apt-get")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        found = shutil.which("wrk")
+        if found:
+            return found
+    raise BenchError(
+        "the load generator wrk is not installed: `apt-get install wrk` (Debian, Ubuntu) or "
+        "`brew install wrk` (macOS), then run the benchmark again"
+    )
+
+
+def require_services() -> None:
+    for name, port in (("PostgreSQL", 5432), ("Redis", 6379)):
+        host = urlsplit(POSTGRES_URL).hostname if name == "PostgreSQL" else HOST
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError as error:
+            raise BenchError(f"{name} is not reachable at {host}:{port}: {error}") from error
+
+
+def reset_database() -> str:
+    """Drop and create the scratch database; its URL."""
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
+        name = sql.Identifier(DATABASE)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    return f"{POSTGRES_URL}/{DATABASE}"
+
+
+def drop_database() -> None:
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
+        name = sql.Identifier(DATABASE)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def flush_redis() -> None:
+    """Empty the cache and broker databases this benchmark owns."""
+    for db in (CACHE_DB, BROKER_DB):
+        with redis.Redis.from_url(f"{REDIS_URL}/{db}") as client:
+            client.flushdb()
+
+
+def broker_backlog() -> int:
+    """Messages waiting in any queue of the broker, or taken by a worker and not yet done."""
+    with redis.Redis.from_url(f"{REDIS_URL}/{BROKER_DB}") as client:
+        waiting = sum(client.llen(key) for key in client.scan_iter() if client.type(key) == b"list")
+        return waiting + client.hlen("unacked")
+
+
+# wrk.
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    """One wrk run, as its Lua done() reported it."""
+
+    data: dict[str, Any]
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.data["requests"] / (self.data["duration_us"] / 1e6)
+
+    def latency_ms(self, which: str) -> float:
+        return self.data["latency_us"][which] / 1000
+
+    @property
+    def errors(self) -> int:
+        return sum(self.data["errors"].values())
+
+
+def run_wrk(
+    url: str, *, seconds: int, options: Options, script: str, script_args: Sequence[str] = ()
+) -> WrkResult:
+    argv = [
+        "wrk",
+        f"--threads={options.wrk_threads}",
+        f"--connections={options.connections}",
+        f"--duration={seconds}s",
+        f"--timeout={WRK_TIMEOUT_SECONDS}s",
+        f"--script={BENCH_DIR / script}",
+        url,
+    ]
+    if script_args:
+        argv += ["--", *script_args]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return WrkResult(json.loads(line.removeprefix("BENCH_RESULT ")))
+    raise BenchError(f"wrk gave no result ({result.returncode}):\n{result.stdout}{result.stderr}")
+
+
+# The phases.
+
+
+@dataclass
+class Run:
+    """A benchmark run: its options, processes, environment and collected results."""
+
+    options: Options
+    processes: Processes
+    run_id: str
+    port: int
+    env: dict[str, str]
+    results: dict[str, Any]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def timed(self, key: str, action: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        value = action()
+        self.results["setup_seconds"][key] = round(time.monotonic() - started, 1)
+        return value
+
+
+def prepare_database(run: Run) -> None:
+    count = run.options.signatures
+    say(f"Database {DATABASE}: migrate, {count:,} signatures, collectstatic")
+    run.timed("migrate", lambda: manage(run.env, "migrate", "--verbosity", "0"))
+    run.timed("fake_signatures", lambda: manage(run.env, "fake_signatures", SLUG, str(count)))
+    run.timed("collectstatic", lambda: manage(run.env, "collectstatic", "--noinput", "-v", "0"))
+    with psycopg.connect(run.env["DATABASE_URL"], autocommit=True) as connection:
+        # Fresh statistics, as autovacuum would have them on a database that grew over weeks.
+        run.timed("analyze", lambda: connection.execute("VACUUM ANALYZE"))
+
+
+def start_site(run: Run) -> None:
+    options = run.options
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "manifesto.wsgi",
+        f"--bind={HOST}:{run.port}",
+        f"--workers={options.workers}",
+        "--log-level=warning",
+        "--graceful-timeout=5",
+    ]
+    if options.worker_threads > 1:
+        argv += ["--worker-class=gthread", f"--threads={options.worker_threads}"]
+    else:
+        argv += ["--worker-class=sync"]
+    run.processes.start("gunicorn", argv, run.env)
+
+    def answers() -> bool:
+        run.processes.check_alive("gunicorn")
+        try:
+            return fetch(run.port, PAGE_TARGETS["bare"], timeout=2).status == 200
+        except OSError:
+            return False
+
+    if not wait_until(answers, STARTUP_TIMEOUT):
+        raise BenchError(f"gunicorn did not answer within {STARTUP_TIMEOUT:g} s")
+    worker_class = "gthread" if options.worker_threads > 1 else "sync"
+    run.results["gunicorn"] = {
+        "worker_class": worker_class,
+        "workers": options.workers,
+        "threads": options.worker_threads,
+    }
+    say(f"gunicorn on {run.base_url}: {options.workers} {worker_class} workers")
+
+
+def start_celery_worker(run: Run) -> None:
+    argv = [sys.executable, "-m", "celery", "-A", "manifesto", "worker", "--loglevel=INFO"]
+    argv.append(f"--hostname=bench-{run.run_id}@%h")
+    run.processes.start("celery-worker", argv, run.env)
+    run.processes.wait_for_log("celery-worker", " ready.")
+    say("Celery worker ready")
+
+
+def start_celery_beat(run: Run, schedule_dir: Path) -> None:
+    argv = [sys.executable, "-m", "celery", "-A", "manifesto", "beat", "--loglevel=INFO"]
+    argv.append(f"--schedule={schedule_dir / 'celerybeat-schedule'}")
+    run.processes.start("celery-beat", argv, run.env)
+    run.processes.wait_for_log("celery-beat", "beat: Starting")
+    say("Celery beat started")
+
+
+def measure_pages(run: Run) -> None:
+    options = run.options
+    for name, path in PAGE_TARGETS.items():
+        answer = fetch(run.port, path)
+        if answer.status != 200:
+            raise BenchError(f"GET {path} ({name}) answered {answer.status}, not 200")
+    say("Pages: warming up every worker on each page")
+    for path in PAGE_TARGETS.values():
+        run_wrk(run.base_url + path, seconds=2, options=options, script="report.lua")
+    runs: dict[str, list[WrkResult]] = {name: [] for name in PAGE_TARGETS}
+    for round_number in range(1, options.rounds + 1):
+        for name, path in PAGE_TARGETS.items():
+            result = run_wrk(
+                run.base_url + path, seconds=options.duration, options=options, script="report.lua"
+            )
+            runs[name].append(result)
+            say(
+                f"  round {round_number} {name:5} {result.requests_per_second:8.1f} req/s  "
+                f"mean {result.latency_ms('mean'):6.1f} ms  p99 {result.latency_ms('p99'):6.1f} ms"
+                + (f"  errors {result.data['errors']}" if result.errors else "")
+            )
+    pages: dict[str, Any] = {}
+    for name, results in runs.items():
+        pages[name] = {
+            "path": PAGE_TARGETS[name],
+            "requests_per_second": round(
+                statistics.median(r.requests_per_second for r in results), 1
+            ),
+            "latency_mean_ms": round(statistics.median(r.latency_ms("mean") for r in results), 2),
+            "latency_p99_ms": round(statistics.median(r.latency_ms("p99") for r in results), 2),
+            "errors": sum(r.errors for r in results),
+            "runs": [r.data for r in results],
+        }
+    bare = pages["bare"]["requests_per_second"]
+    run.results["pages"] = pages
+    run.results["ratios"] = {
+        "api_to_bare": round(pages["api"]["requests_per_second"] / bare, 3),
+        "home_to_bare": round(pages["home"]["requests_per_second"] / bare, 3),
+    }
+
+
+def measure_signing(run: Run) -> None:
+    options = run.options
+    prefix = f"bench-{run.run_id}-sign-"
+    before = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
+    form = open_form(run.port, SIGN_PATH)
+    seconds = options.signing_seconds
+    say(f"Signing: {seconds} s of POSTs, {options.connections} connections, new address each")
+    result = run_wrk(
+        run.base_url + SIGN_PATH,
+        seconds=seconds + SIGNING_DRAIN_SECONDS,
+        options=options,
+        script="sign.lua",
+        script_args=[
+            prefix.removesuffix("-"),
+            SIGN_PATH,
+            form.token,
+            form.cookie,
+            run.base_url + SIGN_PATH,
+            str(seconds),
+            str(options.connections // options.wrk_threads),
+        ],
+    )
+    signing_done = time.monotonic()
+    data = result.data
+    after = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
+    stored = after["prefixed"] - before["prefixed"]
+    rate = data["signed"] / data["window_s"]
+    say(
+        f"  {data['signed']:,} signatures in {data['window_s']:.1f} s: {rate:.1f}/s, "
+        f"p99 {result.latency_ms('p99'):.1f} ms; {data['other']} other answers "
+        f"{data['other_statuses'] or ''}; {stored:,} new rows"
+    )
+    backlog = broker_backlog()
+    say(f"  e-mail tasks still queued: {backlog:,}; waiting for the worker to send them")
+    drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
+    drain_seconds = time.monotonic() - signing_done
+    sent = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
+    run.results["signing"] = {
+        "seconds": round(data["window_s"], 2),
+        "signatures_per_second": round(rate, 1),
+        "latency_mean_ms": round(result.latency_ms("mean"), 2),
+        "latency_p50_ms": round(result.latency_ms("p50"), 2),
+        "latency_p99_ms": round(result.latency_ms("p99"), 2),
+        "latency_max_ms": round(result.latency_ms("max"), 2),
+        "redirects": data["signed"],
+        "other_answers": data["other"],
+        "other_statuses": data["other_statuses"],
+        "socket_errors": {k: v for k, v in data["errors"].items() if k != "status"},
+        "rows_before": before["rows"],
+        "new_rows": stored,
+        "rows_match_redirects": stored == data["signed"],
+        "mail_backlog_at_end": backlog,
+        "mail_drained": drained,
+        "mail_drained_after_seconds": round(drain_seconds, 1),
+        "confirmation_emails_sent": sent["sent"],
+    }
+
+
+def confirm_one(port: int, url: str) -> tuple[int, float]:
+    """Open a confirmation link, press its button; the POST's status and when it returned."""
+    path = urlsplit(url).path
+    form = open_form(port, path)
+    answer = fetch(
+        port,
+        path,
+        method="POST",
+        body=urlencode({"csrfmiddlewaretoken": form.token}).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": form.cookie,
+            "Referer": url,
+        },
+    )
+    return answer.status, time.monotonic()
+
+
+def measure_confirmations(run: Run, schedule_dir: Path) -> None:
+    options = run.options
+    count = options.confirmations
+    prefix = f"bench-{run.run_id}-confirm-"
+    before = site_data(run.env, "counts", SLUG)
+    urls: list[str] = site_data(run.env, "pending", SLUG, str(count), "--email-prefix", prefix)
+    expected = before["confirmed"] + count
+    say(f"Confirmations: {count:,} pending stored; {before['confirmed']:,} confirmed before")
+    start_celery_beat(run, schedule_dir)
+    settled = wait_until(
+        lambda: read_count(run.port) == before["confirmed"], COUNT_PRECONDITION_TIMEOUT
+    )
+    if not settled:
+        say(f"  the counter does not show {before['confirmed']:,} before confirming")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=options.confirm_clients) as pool:
+        answers = list(pool.map(lambda url: confirm_one(run.port, url), urls))
+    last_post = max(returned for _, returned in answers)
+    statuses = Counter(status for status, _ in answers)
+    say(
+        f"  {count:,} POSTs by {options.confirm_clients} clients in {last_post - started:.1f} s;"
+        f" statuses {dict(statuses)}; waiting for the counter to show {expected:,}"
+    )
+
+    # Exact means every read shows the total from then on: each gunicorn process may answer
+    # from a cache of its own, so one exact read is not enough.
+    seen, first_exact, exact_since, overshoot = -1, None, None, False
+    strays: list[int] = []
+    deadline = last_post + options.count_timeout
+    while True:
+        seen = read_count(run.port)
+        read_at = time.monotonic()
+        if seen == expected:
+            first_exact = first_exact or read_at
+            exact_since = exact_since or read_at
+            if read_at - exact_since >= STABILITY_WATCH:
+                break
+        else:
+            overshoot = overshoot or seen > expected
+            if exact_since is not None:
+                strays.append(seen)
+            exact_since = None
+            if read_at > deadline:
+                break
+        time.sleep(COUNT_POLL_INTERVAL)
+    after = site_data(run.env, "counts", SLUG)
+    delay = None if exact_since is None else max(0.0, exact_since - last_post)
+    if delay is None:
+        say(f"  MISSED: the counter shows {seen:,}, not {expected:,}, after the timeout")
+    else:
+        say(f"  every read showed {expected:,} from {delay:.2f} s after the last confirmation")
+    if strays:
+        say(f"  after an exact read, other reads still showed {sorted(set(strays))}")
+    run.results["confirmation"] = {
+        "confirmations": count,
+        "clients": options.confirm_clients,
+        "post_statuses": {str(k): v for k, v in statuses.items()},
+        "posting_seconds": round(last_post - started, 2),
+        "confirmed_before": before["confirmed"],
+        "expected_count": expected,
+        "confirmed_in_database": after["confirmed"],
+        "count_seen_last": seen,
+        "count_delay_seconds": None if delay is None else round(delay, 3),
+        "first_exact_read_seconds": (
+            None if first_exact is None else round(max(0.0, first_exact - last_post), 3)
+        ),
+        "count_exact": delay is not None and not overshoot,
+        "count_overshot": overshoot,
+        "reads_off_after_an_exact_one": sorted(set(strays)),
+        "count_ready_before": settled,
+        "timeout_seconds": options.count_timeout,
+    }
+
+
+# Report.
+
+
+def verdict(met: bool) -> str:
+    return "yes" if met else "NO"
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    pages = results.get("pages")
+    if pages:
+        for name in PAGE_TARGETS:
+            page = pages[name]
+            rows.append(
+                (
+                    f"{name} GET {page['path']}",
+                    f"{page['requests_per_second']:.0f} req/s, mean {page['latency_mean_ms']:.1f}"
+                    f" ms, p99 {page['latency_p99_ms']:.1f} ms"
+                    + (f", {page['errors']} errors" if page["errors"] else ""),
+                    "",
+                    "",
+                )
+            )
+        ratios = results["ratios"]
+        rows.append(
+            (
+                "counter API ÷ bare view (req/s)",
+                f"{ratios['api_to_bare']:.2f}",
+                f"≥ {TARGET_API_RATIO}",
+                verdict(ratios["api_to_bare"] >= TARGET_API_RATIO),
+            )
+        )
+        rows.append(
+            (
+                "home page ÷ bare view (req/s)",
+                f"{ratios['home_to_bare']:.2f}",
+                f"≥ {TARGET_HOME_RATIO}",
+                verdict(ratios["home_to_bare"] >= TARGET_HOME_RATIO),
+            )
+        )
+    signing = results.get("signing")
+    if signing:
+        rate = signing["signatures_per_second"]
+        rows.append(
+            (
+                f"signing, {signing['rows_before']:,} rows stored",
+                f"{rate:.0f} signatures/s over {signing['seconds']:.0f} s",
+                f"≥ {TARGET_SIGNING_RATE:.0f}/s",
+                verdict(rate >= TARGET_SIGNING_RATE),
+            )
+        )
+        p99 = signing["latency_p99_ms"]
+        rows.append(
+            (
+                "signing latency p99",
+                f"{p99:.0f} ms (mean {signing['latency_mean_ms']:.0f} ms)",
+                f"< {TARGET_SIGNING_P99_MS:.0f} ms",
+                verdict(p99 < TARGET_SIGNING_P99_MS),
+            )
+        )
+        others = signing["other_answers"]
+        rows.append(
+            (
+                "new rows = 302 answers",
+                f"{signing['new_rows']:,} rows, {signing['redirects']:,} redirects"
+                + (f", {others} other answers {signing['other_statuses']}" if others else ""),
+                "equal, no other answer",
+                verdict(signing["rows_match_redirects"] and not others),
+            )
+        )
+        rows.append(
+            (
+                "confirmation e-mails sent",
+                f"{signing['confirmation_emails_sent']:,} of {signing['new_rows']:,}, queue empty"
+                f" {signing['mail_drained_after_seconds']:.0f} s after signing"
+                + ("" if signing["mail_drained"] else " (NOT drained)"),
+                "all",
+                verdict(
+                    signing["mail_drained"]
+                    and signing["confirmation_emails_sent"] == signing["new_rows"]
+                ),
+            )
+        )
+    confirmation = results.get("confirmation")
+    if confirmation:
+        delay = confirmation["count_delay_seconds"]
+        count = confirmation["confirmations"]
+        figure = (
+            f"missed: {confirmation['count_seen_last']:,} ≠ {confirmation['expected_count']:,}"
+            f" after {confirmation['timeout_seconds']:g} s"
+            if delay is None
+            else f"{delay:.2f} s, " + ("exact" if confirmation["count_exact"] else "NOT exact")
+        )
+        rows.append(
+            (
+                f"count after the last of {count:,} confirmations",
+                figure,
+                f"exact within {TARGET_COUNT_DELAY_S:g} s",
+                verdict(delay is not None and delay <= 2 and confirmation["count_exact"]),
+            )
+        )
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    header = ("what", "figure", "target", "met")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    line = "  ".join("-" * width for width in widths)
+    print(line)
+    for row in [header, None, *rows]:
+        if row is None:
+            print(line)
+            continue
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(line, flush=True)
+
+
+def git_revision() -> str:
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "unknown"
+
+
+# Main.
+
+
+def bench(options: Options, results: dict[str, Any]) -> None:
+    """Run every phase, filling results as they come; stop everything whatever happens."""
+    ensure_wrk()
+    require_services()
+    run_id = secrets.token_hex(4)
+    log_dir = RESULTS_DIR / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    started = time.monotonic()
+    processes = Processes(log_dir)
+    say(f"Run {run_id}; logs in {log_dir.relative_to(PROJECT_DIR)}/")
+    results["load_average_at_start"] = [round(load, 2) for load in os.getloadavg()]
+    if os.getloadavg()[0] > BUSY_LOAD_AVERAGE:
+        say(
+            f"WARNING: the load average is {os.getloadavg()[0]:.1f} before anything started: "
+            "other processes share the CPU, so the figures will be low and noisy"
+        )
+    try:
+        flush_redis()
+        database_url = reset_database()
+        env = site_environment(
+            port=port, database_url=database_url, secret_key=secrets.token_urlsafe(50)
+        )
+        run = Run(options, processes, run_id, port, env, results)
+        prepare_database(run)
+        start_site(run)
+        start_celery_worker(run)
+        measure_pages(run)
+        measure_signing(run)
+        with tempfile.TemporaryDirectory(prefix="bench-beat-") as schedule_dir:
+            measure_confirmations(run, Path(schedule_dir))
+            processes.stop_all()
+    finally:
+        processes.stop_all()
+        flush_redis()
+        if options.keep_db:
+            say(f"Kept the database {DATABASE}")
+        else:
+            drop_database()
+        results["total_seconds"] = round(time.monotonic() - started, 1)
+
+
+def main(argv: Sequence[str]) -> int:
+    options = parse_options(argv)
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "revision": git_revision(),
+        "cpus": os.cpu_count(),
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(options).items()},
+        "setup_seconds": {},
+    }
+    failure = None
+    try:
+        bench(options, results)
+    except BenchError as error:
+        failure = str(error)
+        results["error"] = failure
+    rows = summary_rows(results)
+    results["summary"] = [
+        {"what": what, "figure": figure, "target": target, "met": met == "yes"}
+        for what, figure, target, met in rows
+        if target
+    ]
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print()
+    if rows:
+        print_table(rows)
+    total = results.get("total_seconds")
+    if total is not None:
+        print(f"Total time: {total:.0f} s with {options.signatures:,} signatures stored.")
+    print(f"Results written to {options.output}")
+    if failure:
+        print(f"bench: {failure}", file=sys.stderr)
+        return 1
+    return 0 if all(row["met"] for row in results["summary"]) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
