@@ -227,3 +227,4 @@ ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # The legal notice names the host (French LCEN): "Name, address, phone".
 LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")
 FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))
+CSRF_FAILURE_VIEW = "manifesto.views.csrf_failure"

@@ -39,3 +39,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
     page_language = translation.get_language_from_path(request.POST.get("next", ""))
     with translation.override(page_language or translation.get_language()):
         return i18n.set_language(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the translated "form expired" page, with the site's full layout."""
+    return render(request, "403_csrf.html", status=403)

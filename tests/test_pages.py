@@ -232,3 +232,17 @@ def test_closed_petition_shows_no_form(collapsed, client, petition, lang, url, h
 
     assert not page.find_all("form", class_="sign-form")
     assert page.find("h1").text == collapsed(getattr(petition, f"title_{lang}"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_expired_form_answers_a_translated_page_with_the_site_layout(
+    csrf_client, petition, signer_data, lang, url, html, translated
+):
+    response = csrf_client.post(url(lang, "petition", petition.slug), signer_data)
+
+    assert response.status_code == 403
+    page = html(response)
+    assert page.find("html").attrs["lang"] == lang
+    assert page.find("h1").text == translated(lang, "Your form has expired")
+    assert page.find("link", rel="alternate", hreflang="fr")
+    assert not Signature.objects.exists()
