@@ -59,11 +59,15 @@ def _store(petition: Petition, *, settled: int, until: datetime | None, total: i
     Petition.objects.filter(pk=petition.pk).update(**changes)
 
 
-def fold(petition_id: int) -> Tally | None:
-    """Bring one petition's stored count up to date. None if another fold holds the lock."""
+def fold(petition_id: int, *, wait: bool = False) -> Tally | None:
+    """Bring one petition's stored count up to date.
+
+    Without wait, a fold that finds another one at work leaves it alone and returns None: the
+    next second's fold sees whatever that one missed. With wait, it queues behind the other
+    one, for a caller that needs its own confirmation counted when it returns.
+    """
     with transaction.atomic():
-        # The fold that holds the lock is doing this very work: no need to queue behind it.
-        if not _lock(petition_id, wait=False):
+        if not _lock(petition_id, wait=wait):
             return None
         petition = Petition.objects.filter(pk=petition_id).first()
         if petition is None:

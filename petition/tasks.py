@@ -57,7 +57,7 @@ def fold_counts() -> None:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def fold_count(petition_id: int) -> None:
     """Bring one petition's count up to date (after a confirmation, when no beat runs)."""
-    counting.fold(petition_id)
+    counting.fold(petition_id, wait=True)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
