@@ -2,9 +2,10 @@
 
 import pytest
 from django.core import mail
+from django.urls import resolve
 
-from petition.emails import confirmation_url
 from petition.models import Signature
+from petition.tokens import read_confirmation_token
 
 
 @pytest.fixture
@@ -14,7 +15,7 @@ def provider(settings):
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_provider_gets_one_message_with_both_parts_and_the_unsubscribe_headers(
-    provider, sign, lang, translated
+    provider, sign, lang, translated, email_links
 ):
     sign(lang=lang)
 
@@ -24,9 +25,9 @@ def test_the_provider_gets_one_message_with_both_parts_and_the_unsubscribe_heade
     assert params["to"][0].addr_spec == signature.email
     assert params["subject"] == translated(lang, "Confirm your signature of the CAMELEON manifesto")
     assert params["is_batch_send"] is False
-    confirm_url = confirmation_url(signature)
-    assert confirm_url in params["text_body"]
-    assert f'href="{confirm_url}"' in params["html_body"]
+    confirm_path = email_links(message)["confirm"]
+    assert read_confirmation_token(resolve(confirm_path).kwargs["token"]) == signature
+    assert f'{confirm_path}"' in params["html_body"]
     assert "alternatives" not in params  # the HTML part went as the provider's html body
     headers = params["extra_headers"]
     assert headers["List-Unsubscribe"].startswith("<http")
