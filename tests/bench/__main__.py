@@ -11,9 +11,16 @@ In one run, on this machine:
    at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
 3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
 4. wrk signs the petition, every request with a new address, and the database must hold exactly
-   as many new signatures as the site answered with a redirect;
+   as many new signatures as the site answered with a redirect; the e-mail worker is frozen
+   meanwhile (sending runs on other machines in production) and then sends the backlog;
 5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
    the counter API is polled until it shows the exact total.
+6. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
+   COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
+7. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
+   bulk queue, then again with that worker killed (SIGKILL) midway and started again.
+
+--only export,updates (any of pages, signing, confirmations, export, updates) runs some alone.
 
 Everything it starts is stopped at the end, and the scratch database dropped (unless --keep-db).
 The results are printed as a table and written to bench-results/latest.json.
@@ -26,6 +33,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -36,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -86,21 +94,22 @@ COUNT_POLL_INTERVAL = 0.05
 STABILITY_WATCH = 2.0
 # After the signing window, each wrk connection finishes its request and goes idle; wrk itself
 # stops this much later (it only knows whole seconds).
-SIGNING_DRAIN_SECONDS = 3
+SIGNING_DRAIN_SECONDS = 5
 # Requests slower than this count as wrk timeouts; far above every target, so slow pages are
 # measured rather than dropped.
 WRK_TIMEOUT_SECONDS = 10
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+LOGGED_ERROR = re.compile(r"\bERROR\b|\bCRITICAL\b|^Traceback \(most recent call last\)")
 
 
-# gunicorn on 2 cores, measured with this harness (bare view, counter API and signing, 16
-# connections): the sync worker closes the connection after every answer and serves one request
-# at a time, so 16 connections queue behind it; gthread keeps connections alive and overlaps the
-# database round trips of one worker with the Python work of another. 3 processes of 4 threads
-# served the API and the signing form best; more processes only added context switches, with
-# PostgreSQL, Redis, Celery and wrk sharing the same two cores.
-DEFAULT_WORKERS = 3
-DEFAULT_WORKER_THREADS = 4
+# gunicorn on 2 cores: one process per core, since the GIL keeps a process to one core, and
+# threads in each to wait on PostgreSQL and Redis, 16 in all for wrk's 16 connections. Measured
+# with this harness (20,000 signatures, 5-second runs, alternated twice), signing took 87-90
+# signatures/s with 2 gthread processes of 8 threads, 64-65/s with 3 of 4, and 55-60/s with the
+# sync worker's 2 x cores + 1 = 5 processes, which spent more CPU per request; the bare view and
+# the counter API served about as much with each (1,100-1,900 requests/s, within the noise).
+DEFAULT_WORKERS = 2
+DEFAULT_WORKER_THREADS = 8
 
 
 class BenchError(Exception):
@@ -112,6 +121,9 @@ def say(message: str) -> None:
 
 
 # Options.
+
+# The phases a run may be limited to (--only); by default, all of them.
+PHASES = ("pages", "signing", "confirmations", "export", "updates")
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,8 @@ class Options:
     worker_threads: int
     keep_db: bool
     output: Path
+    only: tuple[str, ...] = PHASES
+    update_signers: int = 100_000
 
     @property
     def signing_seconds(self) -> int:
@@ -152,13 +166,19 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="seconds of each wrk run on a page; the signing run lasts twice as long (default: 10)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs of each page (default: 3)")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default: 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default: 2)")
     parser.add_argument(
-        "--confirmations", type=int, default=2000, help="signatures confirmed at once (2000)"
+        "--confirmations",
+        type=int,
+        default=2000,
+        help="signatures confirmed at once (default: 2000)",
     )
     parser.add_argument(
-        "--confirm-clients", type=int, default=16, help="concurrent confirming clients (16)"
+        "--confirm-clients",
+        type=int,
+        default=16,
+        help="concurrent confirming clients (default: 16)",
     )
     parser.add_argument(
         "--count-timeout",
@@ -167,13 +187,16 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="seconds to wait for the exact count after the last confirmation (default: 60)",
     )
     parser.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn worker processes"
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"gunicorn worker processes (default: {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--worker-threads",
         type=int,
         default=DEFAULT_WORKER_THREADS,
-        help="threads per gunicorn worker; 1 means the sync worker class",
+        help=f"threads per gunicorn worker, 1 for sync workers (default: {DEFAULT_WORKER_THREADS})",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
     parser.add_argument(
@@ -182,7 +205,24 @@ def parse_options(argv: Sequence[str]) -> Options:
         default=RESULTS_DIR / "latest.json",
         help="where to write the results as JSON (default: bench-results/latest.json)",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: tuple(sorted(set(filter(None, text.split(","))))),
+        default=PHASES,
+        metavar="PHASES",
+        help=f"run only these phases, comma-separated, of: {', '.join(PHASES)} (default: all)",
+    )
+    parser.add_argument(
+        "--update-signers",
+        type=int,
+        default=100_000,
+        help="signers an update goes to in the updates phase (default: 100,000)",
+    )
     args = parser.parse_args(argv)
+    if not args.only or set(args.only) - set(PHASES):
+        parser.error(f"--only takes phases among {', '.join(PHASES)}")
+    if args.update_signers < 2:
+        parser.error("--update-signers must be at least 2")
     if args.signatures < 1 or args.duration < 1 or args.rounds < 1 or args.confirmations < 1:
         parser.error("--signatures, --duration, --rounds and --confirmations must be positive")
     if args.connections < args.wrk_threads:
@@ -203,6 +243,13 @@ class Processes:
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
+
+    def pause(self, name: str) -> None:
+        """Freeze a process group (SIGSTOP) until resume(): it keeps its connections."""
+        os.killpg(self.running[name].pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        os.killpg(self.running[name].pid, signal.SIGCONT)
 
     def log(self, name: str) -> str:
         return self.log_path(name).read_text(errors="replace")
@@ -236,25 +283,35 @@ class Processes:
             time.sleep(0.2)
 
     def stop(self, name: str) -> None:
+        """SIGTERM, so that the process stops its children itself; then SIGKILL to whatever
+        is left of its group (the group's id is the process's own, from start_new_session)."""
         process = self.running.pop(name, None)
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        # The group is the process's own id (start_new_session): its children go with it.
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if any(group == process.pid for _, group, _ in _process_cpu()):
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        # Children that outlived their parent (a prefork pool, gunicorn workers).
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
     def stop_all(self) -> None:
         for name in reversed(list(self.running)):
             self.stop(name)
+
+    def logged_errors(self) -> dict[str, dict[str, Any]]:
+        """Errors and tracebacks each process logged: a run with any is not a clean one."""
+        found = {}
+        for path in sorted(self.log_dir.glob("*.log")):
+            lines = path.read_text(errors="replace").splitlines()
+            errors = [line.strip() for line in lines if LOGGED_ERROR.search(line)]
+            if errors:
+                found[path.stem] = {"lines": len(errors), "first": errors[:3]}
+        return found
 
 
 def free_port() -> int:
@@ -437,14 +494,66 @@ def broker_backlog() -> int:
         return waiting + client.hlen("unacked")
 
 
+# Where the CPU goes.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CPU_GROUPS = {"gunicorn": ("gunicorn",), "celery": ("celery-worker", "celery-beat")}
+
+
+def _process_cpu() -> Iterator[tuple[int, int, float]]:
+    """(pid, process group, CPU seconds) of every process on the machine."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        # After the command name in parentheses: state, ppid, pgrp, ..., utime (12th), stime.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        yield int(entry.name), int(fields[2]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _is_our_backend(pid: int) -> bool:
+    """A PostgreSQL backend serving the scratch database (its title names the database)."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return title.startswith(b"postgres: ") and f" {DATABASE} ".encode() in title
+
+
+def cpu_seconds(processes: Processes) -> dict[str, float]:
+    """CPU seconds used so far by the site's processes, by kind, and by the whole machine."""
+    groups = {
+        process.pid: kind
+        for kind, names in CPU_GROUPS.items()
+        for name in names
+        if (process := processes.running.get(name)) is not None
+    }
+    totals = dict.fromkeys([*CPU_GROUPS, "postgres"], 0.0)
+    for pid, group, seconds in _process_cpu():
+        if group in groups:
+            totals[groups[group]] += seconds
+        elif _is_our_backend(pid):
+            totals["postgres"] += seconds
+    with open("/proc/stat") as stat:
+        # user nice system idle iowait irq softirq: all but idle and iowait are busy (steal,
+        # next, is time the hypervisor gave to other machines).
+        ticks = [int(value) for value in stat.readline().split()[1:8]]
+    totals["busy"] = (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
+    return totals
+
+
 # wrk.
 
 
 @dataclass(frozen=True)
 class WrkResult:
-    """One wrk run, as its Lua done() reported it."""
+    """One wrk run, as its Lua done() reported it, and the CPU seconds spent meanwhile."""
 
     data: dict[str, Any]
+    cpu: dict[str, float]
 
     @property
     def requests_per_second(self) -> float:
@@ -457,9 +566,20 @@ class WrkResult:
     def errors(self) -> int:
         return sum(self.data["errors"].values())
 
+    def cpu_ms_per_request(self, answered: int | None = None) -> dict[str, float]:
+        """CPU milliseconds per answered request, by process; "busy" is the whole machine."""
+        requests = answered if answered is not None else self.data["requests"]
+        return {name: 1000 * seconds / max(requests, 1) for name, seconds in self.cpu.items()}
+
 
 def run_wrk(
-    url: str, *, seconds: int, options: Options, script: str, script_args: Sequence[str] = ()
+    url: str,
+    *,
+    seconds: int,
+    options: Options,
+    processes: Processes,
+    script: str,
+    script_args: Sequence[str] = (),
 ) -> WrkResult:
     argv = [
         "wrk",
@@ -472,10 +592,19 @@ def run_wrk(
     ]
     if script_args:
         argv += ["--", *script_args]
+    cpu_before = cpu_seconds(processes)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {name: value - cpu_before[name] for name, value in cpu_seconds(processes).items()}
+    cpu["wrk"] = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    ours = sum(value for name, value in cpu.items() if name != "busy")
+    cpu["rest"] = max(0.0, cpu["busy"] - ours)
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
-            return WrkResult(json.loads(line.removeprefix("BENCH_RESULT ")))
+            return WrkResult(json.loads(line.removeprefix("BENCH_RESULT ")), cpu)
     raise BenchError(f"wrk gave no result ({result.returncode}):\n{result.stdout}{result.stderr}")
 
 
@@ -524,6 +653,11 @@ def start_site(run: Run) -> None:
         "manifesto.wsgi",
         f"--bind={HOST}:{run.port}",
         f"--workers={options.workers}",
+        # Behind the README's nginx (proxy_pass speaks HTTP/1.0 unless told otherwise) every
+        # request reaches gunicorn on a connection of its own, so here too. Kept alive, wrk's
+        # connections would also stay with whichever process accepted them first, often most
+        # of them with one process, which then holds the GIL while a core idles.
+        "--keep-alive=0",
         "--log-level=warning",
         "--graceful-timeout=5",
     ]
@@ -575,12 +709,22 @@ def measure_pages(run: Run) -> None:
             raise BenchError(f"GET {path} ({name}) answered {answer.status}, not 200")
     say("Pages: warming up every worker on each page")
     for path in PAGE_TARGETS.values():
-        run_wrk(run.base_url + path, seconds=2, options=options, script="report.lua")
+        run_wrk(
+            run.base_url + path,
+            seconds=2,
+            options=options,
+            processes=run.processes,
+            script="report.lua",
+        )
     runs: dict[str, list[WrkResult]] = {name: [] for name in PAGE_TARGETS}
     for round_number in range(1, options.rounds + 1):
         for name, path in PAGE_TARGETS.items():
             result = run_wrk(
-                run.base_url + path, seconds=options.duration, options=options, script="report.lua"
+                run.base_url + path,
+                seconds=options.duration,
+                options=options,
+                processes=run.processes,
+                script="report.lua",
             )
             runs[name].append(result)
             say(
@@ -598,13 +742,34 @@ def measure_pages(run: Run) -> None:
             "latency_mean_ms": round(statistics.median(r.latency_ms("mean") for r in results), 2),
             "latency_p99_ms": round(statistics.median(r.latency_ms("p99") for r in results), 2),
             "errors": sum(r.errors for r in results),
-            "runs": [r.data for r in results],
+            "cpu_ms_per_request": median_cpu(results),
+            "runs": [{**r.data, "cpu_seconds": r.cpu} for r in results],
         }
     bare = pages["bare"]["requests_per_second"]
     run.results["pages"] = pages
-    run.results["ratios"] = {
-        "api_to_bare": round(pages["api"]["requests_per_second"] / bare, 3),
-        "home_to_bare": round(pages["home"]["requests_per_second"] / bare, 3),
+    run.results["ratios"] = {}
+    for name in ("api", "home"):
+        # The target is the ratio of the medians. Each round's own ratio, and the ratio of the
+        # CPU that gunicorn spent per request, show how far other load on the machine moved it.
+        run.results["ratios"][f"{name}_to_bare"] = round(
+            pages[name]["requests_per_second"] / bare, 3
+        )
+        run.results["ratios"][f"{name}_to_bare_by_round"] = [
+            round(page.requests_per_second / yardstick.requests_per_second, 3)
+            for page, yardstick in zip(runs[name], runs["bare"], strict=True)
+        ]
+        run.results["ratios"][f"{name}_to_bare_by_cpu"] = round(
+            pages["bare"]["cpu_ms_per_request"]["gunicorn"]
+            / max(pages[name]["cpu_ms_per_request"]["gunicorn"], 1e-9),
+            3,
+        )
+
+
+def median_cpu(results: Sequence[WrkResult]) -> dict[str, float]:
+    per_request = [result.cpu_ms_per_request() for result in results]
+    return {
+        name: round(statistics.median(cpu[name] for cpu in per_request), 2)
+        for name in per_request[0]
     }
 
 
@@ -615,21 +780,29 @@ def measure_signing(run: Run) -> None:
     form = open_form(run.port, SIGN_PATH)
     seconds = options.signing_seconds
     say(f"Signing: {seconds} s of POSTs, {options.connections} connections, new address each")
-    result = run_wrk(
-        run.base_url + SIGN_PATH,
-        seconds=seconds + SIGNING_DRAIN_SECONDS,
-        options=options,
-        script="sign.lua",
-        script_args=[
-            prefix.removesuffix("-"),
-            SIGN_PATH,
-            form.token,
-            form.cookie,
+    # A signing is measured from the POST to the stored row and the queued confirmation, as
+    # the design defines it: in production the workers that send the e-mails run on machines
+    # of their own, so here the worker waits, frozen, and sends the backlog afterwards.
+    run.processes.pause("celery-worker")
+    try:
+        result = run_wrk(
             run.base_url + SIGN_PATH,
-            str(seconds),
-            str(options.connections // options.wrk_threads),
-        ],
-    )
+            seconds=seconds + SIGNING_DRAIN_SECONDS,
+            options=options,
+            processes=run.processes,
+            script="sign.lua",
+            script_args=[
+                prefix.removesuffix("-"),
+                SIGN_PATH,
+                form.token,
+                form.cookie,
+                run.base_url + SIGN_PATH,
+                str(seconds),
+                str(options.connections // options.wrk_threads),
+            ],
+        )
+    finally:
+        run.processes.resume("celery-worker")
     signing_done = time.monotonic()
     data = result.data
     after = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
@@ -663,25 +836,35 @@ def measure_signing(run: Run) -> None:
         "mail_drained": drained,
         "mail_drained_after_seconds": round(drain_seconds, 1),
         "confirmation_emails_sent": sent["sent"],
+        "cpu_ms_per_request": {
+            name: round(value, 2)
+            for name, value in result.cpu_ms_per_request(data["signed"] + data["other"]).items()
+        },
+        "cpu_seconds": result.cpu,
     }
 
 
-def confirm_one(port: int, url: str) -> tuple[int, float]:
-    """Open a confirmation link, press its button; the POST's status and when it returned."""
+def confirm_one(port: int, url: str) -> tuple[str, float]:
+    """Open a confirmation link and press its button: the POST's status (or what went wrong)
+    and when it returned."""
     path = urlsplit(url).path
-    form = open_form(port, path)
-    answer = fetch(
-        port,
-        path,
-        method="POST",
-        body=urlencode({"csrfmiddlewaretoken": form.token}).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": form.cookie,
-            "Referer": url,
-        },
-    )
-    return answer.status, time.monotonic()
+    try:
+        form = open_form(port, path)
+        answer = fetch(
+            port,
+            path,
+            method="POST",
+            body=urlencode({"csrfmiddlewaretoken": form.token}).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": form.cookie,
+                "Referer": url,
+            },
+        )
+        outcome = str(answer.status)
+    except (BenchError, OSError) as error:
+        outcome = f"failed: {error}"[:80]
+    return outcome, time.monotonic()
 
 
 def measure_confirmations(run: Run, schedule_dir: Path) -> None:
@@ -741,7 +924,7 @@ def measure_confirmations(run: Run, schedule_dir: Path) -> None:
     run.results["confirmation"] = {
         "confirmations": count,
         "clients": options.confirm_clients,
-        "post_statuses": {str(k): v for k, v in statuses.items()},
+        "post_statuses": dict(statuses),
         "posting_seconds": round(last_post - started, 2),
         "confirmed_before": before["confirmed"],
         "expected_count": expected,
@@ -757,6 +940,309 @@ def measure_confirmations(run: Run, schedule_dir: Path) -> None:
         "count_ready_before": settled,
         "timeout_seconds": options.count_timeout,
     }
+
+
+# The staff tools: export and updates to signers.
+
+EXPORT_COLUMNS = (
+    "first_name, last_name, email, country, postal_code, language, created_at, confirmed_at, "
+    "wants_news, unsubscribed_at"
+)
+SMALL_EXPORT_SLUG = "bench-export-small"
+SMALL_EXPORT_ROWS = 10_000
+EXPORT_ROUNDS = 3
+EXPORT_SAID = re.compile(r" in (\d+\.\d+) s\.")
+UPDATE_SLUG = "bench-updates"
+TARGET_EXPORT_RATIO = 2.0
+TARGET_EXPORT_MEMORY_MB = 20.0
+# The update phase's own broker database and worker: the site's worker, on BROKER_DB, stays out.
+UPDATE_BROKER_DB = 12
+UPDATE_TIME_LIMIT = 5  # seconds a batch may run: a claim is taken back after twice that
+UPDATE_TIMEOUT = 900.0
+
+
+def staff_data(env: dict[str, str], *args: str) -> Any:
+    """Run tests/bench/staff_data.py (Django-side) and read its JSON answer."""
+    output = run_command([sys.executable, "-m", "tests.bench.staff_data", *args], env, quiet=True)
+    return json.loads(output)
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    max_rss_mb: float
+
+
+def run_measured(argv: list[str], env: dict[str, str], log: Path) -> Measured:
+    """Run a command; its wall time and the peak memory (resident set) of its process."""
+    with log.open("wb") as output:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        # wait4 gives the resources of this child alone (RUSAGE_CHILDREN would mix in the
+        # others), ru_maxrss in kilobytes on Linux.
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed ({process.returncode}):\n{log.read_text()}")
+    return Measured(seconds, usage.ru_maxrss / 1024)
+
+
+def copy_floor(database_url: str, slug: str, target: Path) -> dict[str, float]:
+    """PostgreSQL's COPY of the same rows and raw columns, written to a file: through psycopg
+    in this process, and through psql when it is installed; seconds each."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        petition_id = connection.execute(
+            "SELECT id FROM petition_petition WHERE slug = %s", [slug]
+        ).fetchone()[0]
+        statement = (
+            f"COPY (SELECT {EXPORT_COLUMNS} FROM petition_signature "  # noqa: S608 (constants)
+            f"WHERE petition_id = {int(petition_id)} AND confirmed_at IS NOT NULL "
+            "ORDER BY id) TO STDOUT (FORMAT csv)"
+        )
+        started = time.monotonic()
+        with (
+            target.open("wb") as file,
+            connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
+            for data in copy:
+                file.write(data)
+        floors = {"psycopg": time.monotonic() - started}
+    if shutil.which("psql"):
+        with target.open("wb") as file:
+            started = time.monotonic()
+            subprocess.run(
+                ["psql", "--no-psqlrc", "--quiet", database_url, "--command", statement],
+                stdout=file,
+                check=True,
+            )
+            floors["psql"] = time.monotonic() - started
+    return floors
+
+
+def measure_export(run: Run) -> None:
+    """export_signatures of every confirmed signature, against PostgreSQL's COPY of the same
+    columns in the same run, and its peak memory with 10,000 and with all the rows."""
+    env = run.env
+    count = run.options.signatures
+    say(f"Export: {count:,} rows against COPY, memory at {SMALL_EXPORT_ROWS:,} and {count:,}")
+    staff_data(env, "petition", SMALL_EXPORT_SLUG)
+    manage(env, "fake_signatures", SMALL_EXPORT_SLUG, str(SMALL_EXPORT_ROWS), "--seed", "1")
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE petition_signature")
+    rounds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as scratch:
+        directory = Path(scratch)
+        exported = directory / "export.csv"
+
+        def export(slug: str) -> Measured:
+            argv = [sys.executable, "manage.py", "export_signatures", slug, "--output"]
+            return run_measured([*argv, str(exported)], env, run.processes.log_path("export"))
+
+        small = export(SMALL_EXPORT_SLUG)
+        for _round in range(EXPORT_ROUNDS):
+            floors = copy_floor(env["DATABASE_URL"], SLUG, directory / "copy.csv")
+            full = export(SLUG)
+            # The command's own account: from its first query to its last byte, without the
+            # start of Python and Django.
+            said = EXPORT_SAID.search(run.processes.log("export"))
+            streaming = float(said[1]) if said else None
+            rounds.append(
+                {
+                    "copy": floors,
+                    "export": full.seconds,
+                    "export_streaming": streaming,
+                    "max_rss_mb": full.max_rss_mb,
+                }
+            )
+            say(
+                f"  COPY {' / '.join(f'{k} {v:.2f} s' for k, v in floors.items())}; "
+                f"export_signatures {full.seconds:.2f} s ({streaming} s after start-up), "
+                f"peak {full.max_rss_mb:.1f} MB"
+            )
+        size = exported.stat().st_size
+        rows = sum(1 for _ in exported.open("rb")) - 1  # lines; no cell holds a line break here
+    floor = min(min(r["copy"].values()) for r in rounds)
+    export_seconds = min(r["export"] for r in rounds)
+    big_rss = max(r["max_rss_mb"] for r in rounds)
+    run.results["export"] = {
+        "rows": count,
+        "lines_written": rows,
+        "bytes": size,
+        "rounds": rounds,
+        "copy_seconds": round(floor, 3),
+        "export_seconds": round(export_seconds, 3),
+        "export_streaming_seconds": min(
+            (r["export_streaming"] for r in rounds if r["export_streaming"]), default=None
+        ),
+        "ratio_to_copy": round(export_seconds / floor, 3),
+        "max_rss_mb_small": round(small.max_rss_mb, 1),
+        "max_rss_mb_full": round(big_rss, 1),
+        "small_rows": SMALL_EXPORT_ROWS,
+        "memory_growth_mb": round(big_rss - small.max_rss_mb, 1),
+    }
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    except FileNotFoundError:
+        return 0
+
+
+def _start_update_worker(run: Run, env: dict[str, str]) -> None:
+    argv = [sys.executable, "-m", "celery", "-A", "manifesto", "worker", "--loglevel=INFO"]
+    argv += ["-Q", "bulk", f"--hostname=bench-updates-{run.run_id}@%h"]
+    run.processes.start("update-worker", argv, env)
+    run.processes.wait_for_log("update-worker", " ready.")
+
+
+def _kill_update_worker(run: Run) -> None:
+    """SIGKILL to the worker and its pool: no warm shutdown, nothing acknowledged."""
+    process = run.processes.running.pop("update-worker")
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _update_times(database_url: str, update_id: int) -> dict[str, datetime | None]:
+    """When the update's sending was ordered, its recipients listed, and its sending finished
+    (read straight from the database: polling through Django would cost a process each time)."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT queued_at, prepared_at, finished_at FROM petition_update WHERE id = %s",
+            [update_id],
+        ).fetchone()
+    return dict(zip(("queued_at", "prepared_at", "finished_at"), row, strict=True))
+
+
+def send_update(run: Run, env: dict[str, str], mail_log: Path, *, kill: bool) -> dict[str, Any]:
+    """Send an update to every signer of UPDATE_SLUG; with kill, SIGKILL the worker once half
+    the messages have left, and start it again once the dead batch's lease is over."""
+    total = run.results["updates"]["signers"]
+    database_url = env["DATABASE_URL"]
+    _start_update_worker(run, env)
+    update_id = staff_data(env, "send", UPDATE_SLUG)["id"]
+    killed_after = None
+    if kill:
+        if not wait_until(lambda: _count_lines(mail_log) >= total // 2, UPDATE_TIMEOUT, 0.02):
+            raise BenchError("the update did not reach half its signers")
+        _kill_update_worker(run)
+        killed_after = _count_lines(mail_log)
+        say(f"  killed the worker (SIGKILL) after {killed_after:,} messages")
+        time.sleep(2 * UPDATE_TIME_LIMIT + 1)
+        _start_update_worker(run, env)
+        say("  started it again")
+
+    def finished() -> bool:
+        run.processes.check_alive("update-worker")
+        return _update_times(database_url, update_id)["finished_at"] is not None
+
+    if not wait_until(finished, UPDATE_TIMEOUT, 0.2):
+        raise BenchError(f"the update was not sent within {UPDATE_TIMEOUT:g} s")
+    run.processes.stop("update-worker")
+    times = _update_times(database_url, update_id)
+    # From the order (the admin's button) to the last message recorded sent.
+    seconds = (times["finished_at"] - times["queued_at"]).total_seconds()
+    listing = (times["prepared_at"] - times["queued_at"]).total_seconds()
+    state = staff_data(env, "update", str(update_id))
+    received = Counter(mail_log.read_text().split())
+    uncertain = state.pop("uncertain_addresses")
+    messages = sum(received.values())
+    outcome = {
+        "signers": total,
+        "seconds": round(seconds, 2),
+        "listing_seconds": round(listing, 2),
+        "messages": messages,
+        "recipients": len(received),
+        "duplicates": sum(n - 1 for n in received.values() if n > 1),
+        "messages_per_second": round(messages / seconds, 1),
+        "uncertain": len(uncertain),
+        "uncertain_received": sum(1 for address in uncertain if address in received),
+        "killed_after_messages": killed_after,
+        **state,
+    }
+    say(
+        f"  {messages:,} messages to {outcome['recipients']:,} signers in {seconds:.1f} s "
+        f"({outcome['messages_per_second']:,.0f}/s; recipients listed in {listing:.1f} s), "
+        f"{outcome['duplicates']} duplicates, {outcome['uncertain']} uncertain"
+    )
+    return outcome
+
+
+def measure_updates(run: Run) -> None:
+    """An update to the signers of a petition through anymail's test backend in a real Celery
+    worker: messages per second, then the same with the worker killed once midway."""
+    signers = run.options.update_signers
+    say(f"Updates: {signers:,} signers, anymail's test backend, a worker on the bulk queue")
+    staff_data(run.env, "petition", UPDATE_SLUG)
+    manage(run.env, "fake_signatures", UPDATE_SLUG, str(signers), "--seed", "2")
+    recipients = staff_data(run.env, "news-for-all", UPDATE_SLUG)["recipients"]
+    run.results["updates"] = {"signers": recipients}
+    broker = f"{REDIS_URL}/{UPDATE_BROKER_DB}"
+    with tempfile.TemporaryDirectory(prefix="bench-mail-") as scratch:
+        for kill in (False, True):
+            with redis.Redis.from_url(broker) as client:
+                client.flushdb()
+            mail_log = Path(scratch) / f"mail-{'killed' if kill else 'plain'}.log"
+            env = {
+                **run.env,
+                "CELERY_BROKER_URL": broker,
+                "EMAIL_BACKEND": "tests.bench.mail.RecordingBackend",
+                "BENCH_MAIL_LOG": str(mail_log),
+                "UPDATE_SEND_RATE": "0",
+                "UPDATE_BATCH_TIME_LIMIT": str(UPDATE_TIME_LIMIT),
+            }
+            key = "killed_midway" if kill else "plain"
+            run.results["updates"][key] = send_update(run, env, mail_log, kill=kill)
+    with redis.Redis.from_url(broker) as client:
+        client.flushdb()
+
+
+def staff_summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    exported = results.get("export")
+    if exported:
+        rows.append(
+            (
+                f"export of {exported['rows']:,} rows ÷ COPY of the same columns",
+                f"{exported['ratio_to_copy']:.2f} ({exported['export_seconds']:.2f} s ÷ "
+                f"{exported['copy_seconds']:.2f} s; {exported['export_streaming_seconds']} s "
+                "after start-up)",
+                f"≤ {TARGET_EXPORT_RATIO:g}",
+                verdict(exported["ratio_to_copy"] <= TARGET_EXPORT_RATIO),
+            )
+        )
+        rows.append(
+            (
+                f"export peak memory, {exported['small_rows']:,} → {exported['rows']:,} rows",
+                f"{exported['max_rss_mb_small']:.1f} → {exported['max_rss_mb_full']:.1f} MB "
+                f"({exported['memory_growth_mb']:+.1f} MB)",
+                f"within {TARGET_EXPORT_MEMORY_MB:g} MB",
+                verdict(abs(exported["memory_growth_mb"]) <= TARGET_EXPORT_MEMORY_MB),
+            )
+        )
+    updates = results.get("updates", {})
+    for key, label in (("plain", "update"), ("killed_midway", "update, worker killed midway")):
+        outcome = updates.get(key)
+        if not outcome:
+            continue
+        exact = outcome["messages"] == outcome["signers"] == outcome["recipients"]
+        rows.append(
+            (
+                f"{label}, {outcome['signers']:,} signers",
+                f"{outcome['messages']:,} messages, {outcome['duplicates']} duplicates, "
+                f"{outcome['messages_per_second']:,.0f}/s"
+                + (f", {outcome['uncertain']} uncertain" if outcome["uncertain"] else ""),
+                f"exactly {outcome['signers']:,}",
+                verdict(exact and not outcome["duplicates"]),
+            )
+        )
+    return rows
 
 
 # Report.
@@ -783,22 +1269,21 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 )
             )
         ratios = results["ratios"]
-        rows.append(
-            (
-                "counter API ÷ bare view (req/s)",
-                f"{ratios['api_to_bare']:.2f}",
-                f"≥ {TARGET_API_RATIO}",
-                verdict(ratios["api_to_bare"] >= TARGET_API_RATIO),
+        for name, label, target in (
+            ("api", "counter API", TARGET_API_RATIO),
+            ("home", "home page", TARGET_HOME_RATIO),
+        ):
+            ratio = ratios[f"{name}_to_bare"]
+            by_round = ", ".join(f"{value:.2f}" for value in ratios[f"{name}_to_bare_by_round"])
+            rows.append(
+                (
+                    f"{label} ÷ bare view (req/s)",
+                    f"{ratio:.2f} (rounds {by_round}; gunicorn CPU/request "
+                    f"{ratios[f'{name}_to_bare_by_cpu']:.2f})",
+                    f"≥ {target}",
+                    verdict(ratio >= target),
+                )
             )
-        )
-        rows.append(
-            (
-                "home page ÷ bare view (req/s)",
-                f"{ratios['home_to_bare']:.2f}",
-                f"≥ {TARGET_HOME_RATIO}",
-                verdict(ratios["home_to_bare"] >= TARGET_HOME_RATIO),
-            )
-        )
     signing = results.get("signing")
     if signing:
         rate = signing["signatures_per_second"]
@@ -852,26 +1337,59 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             if delay is None
             else f"{delay:.2f} s, " + ("exact" if confirmation["count_exact"] else "NOT exact")
         )
+        failed = count - confirmation["post_statuses"].get("200", 0)
+        if failed:
+            figure += f"; {failed:,} confirmations failed {confirmation['post_statuses']}"
+        if confirmation["reads_off_after_an_exact_one"]:
+            figure += f"; went back to {confirmation['reads_off_after_an_exact_one'][:3]}"
+        if not confirmation["count_ready_before"]:
+            figure += f"; counter was not at {confirmation['confirmed_before']:,} before"
         rows.append(
             (
                 f"count after the last of {count:,} confirmations",
                 figure,
                 f"exact within {TARGET_COUNT_DELAY_S:g} s",
-                verdict(delay is not None and delay <= 2 and confirmation["count_exact"]),
+                verdict(
+                    delay is not None
+                    and delay <= TARGET_COUNT_DELAY_S
+                    and confirmation["count_exact"]
+                ),
+            )
+        )
+    rows += staff_summary_rows(results)
+    if "logged_errors" in results:
+        logged = results["logged_errors"]
+        rows.append(
+            (
+                "errors logged by gunicorn and Celery",
+                ", ".join(f"{name}: {found['lines']}" for name, found in logged.items()) or "0",
+                "0",
+                verdict(not logged),
             )
         )
     return rows
 
 
-def print_table(rows: list[tuple[str, str, str, str]]) -> None:
-    header = ("what", "figure", "target", "met")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+CPU_COLUMNS = ("gunicorn", "postgres", "celery", "wrk", "rest", "busy")
+
+
+def cpu_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    """CPU milliseconds per request: the site's processes, wrk, the rest, the whole machine."""
+    measured = {name: page["cpu_ms_per_request"] for name, page in results.get("pages", {}).items()}
+    if "signing" in results:
+        measured["signing"] = results["signing"]["cpu_ms_per_request"]
+    return [
+        (name, *(f"{cpu[column]:.2f}" for column in CPU_COLUMNS)) for name, cpu in measured.items()
+    ]
+
+
+def print_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * width for width in widths)
     print(line)
-    for row in [header, None, *rows]:
-        if row is None:
-            print(line)
-            continue
+    print("  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print(line, flush=True)
 
@@ -892,11 +1410,14 @@ def git_revision() -> str:
 
 def bench(options: Options, results: dict[str, Any]) -> None:
     """Run every phase, filling results as they come; stop everything whatever happens."""
-    ensure_wrk()
+    if {"pages", "signing"} & set(options.only):
+        ensure_wrk()
     require_services()
     run_id = secrets.token_hex(4)
     log_dir = RESULTS_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    for old_log in log_dir.glob("*.log"):
+        old_log.unlink()
     port = free_port()
     started = time.monotonic()
     processes = Processes(log_dir)
@@ -915,15 +1436,26 @@ def bench(options: Options, results: dict[str, Any]) -> None:
         )
         run = Run(options, processes, run_id, port, env, results)
         prepare_database(run)
-        start_site(run)
-        start_celery_worker(run)
-        measure_pages(run)
-        measure_signing(run)
-        with tempfile.TemporaryDirectory(prefix="bench-beat-") as schedule_dir:
-            measure_confirmations(run, Path(schedule_dir))
-            processes.stop_all()
+        if {"pages", "signing", "confirmations"} & set(options.only):
+            start_site(run)
+            start_celery_worker(run)
+        if "pages" in options.only:
+            measure_pages(run)
+        if "signing" in options.only:
+            measure_signing(run)
+        if "confirmations" in options.only:
+            with tempfile.TemporaryDirectory(prefix="bench-beat-") as schedule_dir:
+                measure_confirmations(run, Path(schedule_dir))
+                # Beat writes its schedule there until it stops.
+                processes.stop("celery-beat")
+        processes.stop_all()
+        if "export" in options.only:
+            measure_export(run)
+        if "updates" in options.only:
+            measure_updates(run)
     finally:
         processes.stop_all()
+        results["logged_errors"] = processes.logged_errors()
         flush_redis()
         if options.keep_db:
             say(f"Kept the database {DATABASE}")
@@ -957,7 +1489,12 @@ def main(argv: Sequence[str]) -> int:
     options.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print()
     if rows:
-        print_table(rows)
+        print_table(rows, ("what", "figure", "target", "met"))
+    if cpu := cpu_rows(results):
+        print("CPU milliseconds per request (rest: every other process on the machine; busy: all)")
+        print_table(cpu, ("load", *CPU_COLUMNS))
+    for name, found in results.get("logged_errors", {}).items():
+        print(f"{name} logged {found['lines']} error lines, first: {found['first'][0][:200]}")
     total = results.get("total_seconds")
     if total is not None:
         print(f"Total time: {total:.0f} s with {options.signatures:,} signatures stored.")
