@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manifesto.settings")
@@ -11,15 +12,20 @@ app = Celery("manifesto")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Counting has its own queue, so that a backlog of e-mails never delays the public count. A
-# worker started without -Q consumes every queue listed here.
-app.conf.task_queues = [Queue("celery"), Queue("counts")]
+# Counting has its own queue, so that a backlog of e-mails never delays the public count, and
+# updates to signers theirs ("bulk"), so that a mass sending never holds up confirmations: its
+# batches are short, and production can give "bulk" workers of its own (-Q bulk). A worker
+# started without -Q consumes every queue listed here.
+app.conf.task_queues = [Queue("celery"), Queue("counts"), Queue("bulk")]
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "petition.tasks.fold_count": {"queue": "counts"},
     "petition.tasks.fold_counts": {"queue": "counts"},
     "petition.tasks.refresh_signature_count": {"queue": "counts"},
     "petition.tasks.reconcile_counts": {"queue": "counts"},
+    "petition.tasks.prepare_update": {"queue": "bulk"},
+    "petition.tasks.send_update_batch": {"queue": "bulk"},
+    "petition.tasks.resume_updates": {"queue": "bulk"},
 }
 app.conf.beat_schedule = {
     "fold-signature-counts": {
@@ -35,4 +41,15 @@ app.conf.beat_schedule = {
         "task": "petition.tasks.refresh_figures",
         "schedule": 5 * 60.0,
     },
+    "resume-updates": {
+        "task": "petition.tasks.resume_updates",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
+
+
+@worker_ready.connect
+def resume_updates(sender: object, **kwargs: object) -> None:
+    """A worker that starts carries on the updates to signers that a dead one left midway."""
+    app.send_task("petition.tasks.resume_updates")

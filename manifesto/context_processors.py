@@ -1,14 +1,39 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import translate_url
+from django.utils import translation
 
 
 def alternate_languages(request: HttpRequest) -> dict:
     """This page's address in each language, for hreflang links and the language switcher."""
-    url = request.build_absolute_uri()
+    # The path without its query string: a page is the same page whatever ?ref= it carries.
+    url = request.build_absolute_uri(request.path)
     return {
         "alternate_languages": [
             {"code": code, "name": name, "url": translate_url(url, code)}
             for code, name in settings.LANGUAGES
         ]
+    }
+
+
+# Open Graph names its locales language_TERRITORY.
+OPEN_GRAPH_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def open_graph(request: HttpRequest) -> dict:
+    """What link previews need on every page: absolute addresses built from SITE_URL, the
+    page's locale and the others, and the share image drawn for this language."""
+    language = translation.get_language()
+    if language not in OPEN_GRAPH_LOCALES:
+        language = settings.LANGUAGE_CODE
+    return {
+        "site_url": settings.SITE_URL,
+        "open_graph": {
+            "locale": OPEN_GRAPH_LOCALES[language],
+            "alternate_locales": [
+                locale for code, locale in OPEN_GRAPH_LOCALES.items() if code != language
+            ],
+            "image": settings.SITE_URL + static(f"img/share-{language}.png"),
+        },
     }

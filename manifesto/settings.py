@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "manifesto.context_processors.alternate_languages",
+                "manifesto.context_processors.open_graph",
             ],
         },
     },
@@ -228,3 +229,14 @@ ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
 LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")
 FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))
 CSRF_FAILURE_VIEW = "manifesto.views.csrf_failure"
+
+# Updates to signers (petition.mailings): sent by Celery in batches on the "bulk" queue.
+# At most this many messages a second for an update, however many workers (0: no limit).
+UPDATE_SEND_RATE = float(os.environ.get("UPDATE_SEND_RATE", "20"))
+# At most this many signers per batch (a batch is also kept to about one second at the rate).
+UPDATE_BATCH_SIZE = int(os.environ.get("UPDATE_BATCH_SIZE", "500"))
+# Seconds a batch may run; a batch silent for twice as long is presumed dead and taken over.
+UPDATE_BATCH_TIME_LIMIT = int(os.environ.get("UPDATE_BATCH_TIME_LIMIT", "60"))
+# The provider's merge field syntax for batch sending, "FIELD" standing for the name (e.g.
+# "{{ params.FIELD }}"); empty: known from the anymail backend; "off": one message per signer.
+UPDATE_MERGE_FIELD = os.environ.get("UPDATE_MERGE_FIELD", "")

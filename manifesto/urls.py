@@ -11,6 +11,8 @@ from . import views
 urlpatterns = [
     *api_urlpatterns,
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # The mail provider's tracking webhooks (bounces, complaints): see petition.tracking.
+    path("anymail/", include("anymail.urls")),
     *i18n_patterns(
         path("", views.home, name="home"),
         path(_("privacy/"), views.privacy, name="privacy"),

@@ -7,14 +7,12 @@ from django.utils import translation
 from django.views import i18n
 from django.views.decorators.http import require_GET
 
-from petition.forms import SignatureForm
-from petition.views import open_petition, render_petition
+from petition.views import petition_page
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    petition = open_petition(settings.HOME_PETITION_SLUG)
-    return render_petition(request, petition, SignatureForm())
+    return petition_page(request, settings.HOME_PETITION_SLUG)
 
 
 @require_GET

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from .models import Signature
-from .tokens import make_confirmation_token, make_unsubscribe_token
+from .sharing import petition_url
+from .tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
 
 
 def absolute_url(path: str) -> str:
@@ -30,8 +31,30 @@ def confirmation_url(signature: Signature) -> str:
         return absolute_url(reverse("confirm", args=[make_confirmation_token(signature)]))
 
 
+def referral_url(signature: Signature) -> str:
+    """A confirmed signer's personal link to the petition, in their language."""
+    with translation.override(signature.language):
+        return petition_url(signature.petition, referral_code=signature.ensure_referral_code())
+
+
+def sharing_url(signature: Signature) -> str:
+    """The page where a confirmed signer sees how many people signed through their link."""
+    with translation.override(signature.language):
+        return absolute_url(reverse("sharing", args=[make_sharing_token(signature)]))
+
+
 def build_message(signature: Signature, template: str, context: dict) -> EmailMultiAlternatives:
-    """An e-mail to one signer from templates/petition/email/<template>_{subject,body}.*"""
+    """An e-mail to one signer from templates/petition/email/<template>_{subject,body}.*
+
+    To a confirmed signer, templates may also show referral_url (their personal link),
+    sharing_url, and {{ signature.referred_count }}, counted only if a template asks for it.
+    """
+    if signature.is_confirmed:
+        context = {
+            "referral_url": referral_url(signature),
+            "sharing_url": sharing_url(signature),
+            **context,
+        }
     with translation.override(signature.language):
         context = {
             "signature": signature,

@@ -8,6 +8,7 @@ anyway.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,11 +18,19 @@ from django.db.models import Count
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django_countries.fields import Country
-from faker.providers.address.fr_FR import Provider as FrenchAddresses
 
 from .models import Petition, PetitionFigures, Signature
 
-DEPARTEMENT_NAMES: dict[str, str] = dict(FrenchAddresses.departments)
+
+@functools.cache
+def departement_names() -> dict[str, str]:
+    """Code → name of every French département. Faker's list, read on first use: importing
+    Faker takes half a second, which no web or worker process should pay at start-up."""
+    from faker.providers.address.fr_FR import Provider as FrenchAddresses
+
+    return dict(FrenchAddresses.departments)
+
+
 CHART_DAYS = 30
 
 
@@ -35,7 +44,7 @@ def departement(postal_code: str) -> str | None:
         code = "2A" if postal_code < "20200" else "2B"
     else:
         code = postal_code[:2]
-    return code if code in DEPARTEMENT_NAMES else None
+    return code if code in departement_names() else None
 
 
 def _visible(counts: dict[str, int]) -> tuple[list[list], int]:
@@ -159,7 +168,7 @@ def page_context(petition: Petition) -> dict:
         "chart": daily_chart(figures.per_day),
         "country_rows": [(Country(code=code), n) for code, n in figures.by_country[:10]],
         "departement_rows": [
-            (code, DEPARTEMENT_NAMES[code], n) for code, n in figures.by_departement[:10]
+            (code, departement_names()[code], n) for code, n in figures.by_departement[:10]
         ],
         "min_bucket": settings.FIGURES_MIN_BUCKET,
     }

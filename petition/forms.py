@@ -5,8 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
+from .models import REFERRAL_CODE_PATTERN
 from .services import SignatureDetails
 
 # [0-9], not \d: \d also takes full-width and other scripts' digits.
@@ -14,6 +14,22 @@ FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 # Letters, digits, spaces and hyphens cover the world's postal codes.
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+REFERRAL_CODE = re.compile(REFERRAL_CODE_PATTERN)
+
+
+class CountryField(forms.ChoiceField):
+    """The country select, its ~250 names in the visitor's language, France first.
+
+    The names are listed only when the select is drawn: a form is built on every page view
+    and every signing, and copying the full list into each would cost more than the rest of
+    the request.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=lambda: list(countries), **kwargs)
+
+    def valid_value(self, value: str) -> bool:
+        return value in countries
 
 
 def no_control_characters(value: str) -> None:
@@ -40,9 +56,8 @@ class SignatureForm(forms.Form):
         help_text=_("We send you a link to confirm your signature."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-    country = LazyTypedChoiceField(
+    country = CountryField(
         label=_("Country"),
-        choices=countries,
         initial="FR",
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
@@ -58,6 +73,9 @@ class SignatureForm(forms.Form):
         required=False,
     )
 
+    # The personal link the visitor came through (?ref=), carried from the page to the POST.
+    ref = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs) -> None:
         # Labels stand above their fields: no colon after them, in either language.
         kwargs.setdefault("label_suffix", "")
@@ -65,6 +83,11 @@ class SignatureForm(forms.Form):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip()
+
+    def clean_ref(self) -> str:
+        # Never an error: the visitor cannot see or fix this field. A malformed code is dropped.
+        code = self.cleaned_data["ref"]
+        return code if REFERRAL_CODE.fullmatch(code) else ""
 
     def clean_postal_code(self) -> str:
         return " ".join(self.cleaned_data["postal_code"].split()).upper()
@@ -93,4 +116,5 @@ class SignatureForm(forms.Form):
             country=data["country"],
             postal_code=data["postal_code"],
             wants_news=data["wants_news"],
+            referral_code=data["ref"],
         )

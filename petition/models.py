@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Value
+from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -92,11 +94,61 @@ class SignatureQuerySet(models.QuerySet):
     def pending(self) -> SignatureQuerySet:
         return self.filter(confirmed_at__isnull=True)
 
+    def suppressed(self) -> SignatureQuerySet:
+        """Signatures whose address the mail provider reported bouncing or complaining."""
+        return self.filter(
+            models.Exists(Suppression.objects.for_signature(models.OuterRef("email")))
+        )
+
+    def reachable(self) -> SignatureQuerySet:
+        """Signatures whose address may still be written to: not unsubscribed, not suppressed."""
+        return self.filter(unsubscribed_at__isnull=True).exclude(
+            models.Exists(Suppression.objects.for_signature(models.OuterRef("email")))
+        )
+
+    def news_recipients(self) -> SignatureQuerySet:
+        """Who receives the campaign's updates: confirmed, asked for news, still reachable."""
+        return self.confirmed().filter(wants_news=True).reachable()
+
+    def with_status(self, status: str) -> SignatureQuerySet:
+        """The signatures in one of SignatureStatus; "all" (or "") filters nothing."""
+        if status in ("", "all"):
+            return self
+        filters = {
+            SignatureStatus.CONFIRMED: self.confirmed,
+            SignatureStatus.PENDING: self.pending,
+            SignatureStatus.UNSUBSCRIBED: lambda: self.filter(unsubscribed_at__isnull=False),
+            SignatureStatus.SUPPRESSED: self.suppressed,
+        }
+        if status not in filters:
+            raise ValueError(f"Unknown signature status {status!r}.")
+        return filters[status]()
+
     def for_email(self, email: str) -> SignatureQuerySet:
         # The unique constraint's own comparison, which its index serves. iexact compares
         # upper() instead, and the two disagree on a few letters (dotted capital I, long s,
         # Kelvin sign): a signature the constraint finds, iexact may miss, or find twice.
         return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
+
+    def with_referred_count(self) -> SignatureQuerySet:
+        """Annotate referred_count: the confirmed signatures made through each one's link.
+
+        For listings and mailings; one signature's figure is Signature.referred_count().
+        """
+        return self.annotate(
+            referred_count=Count("referrals", filter=Q(referrals__confirmed_at__isnull=False))
+        )
+
+
+REFERRAL_CODE_BYTES = 12
+# token_urlsafe's alphabet and length for REFERRAL_CODE_BYTES; anything else is no code of ours.
+REFERRAL_CODE_PATTERN = r"[A-Za-z0-9_-]{16}"
+
+
+def new_referral_code() -> str:
+    """A random code for a signer's personal link: 96 bits, so nobody can guess another's,
+    and nothing in it comes from the signer (neither the row's id nor the address)."""
+    return secrets.token_urlsafe(REFERRAL_CODE_BYTES)
 
 
 class Signature(models.Model):
@@ -116,12 +168,28 @@ class Signature(models.Model):
     confirmation_sent_at = models.DateTimeField(_("confirmation e-mail sent at"), null=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    # Set on confirmation: only a counted signature has a link of its own to share. The
+    # database default serves rows written outside the ORM (fake_signatures' COPY).
+    referral_code = models.CharField(
+        _("referral code"), max_length=32, blank=True, default="", db_default="", editable=False
+    )
+    referred_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="referrals",
+        verbose_name=_("signed through the link of"),
+    )
 
     objects = SignatureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
+        # Being staff is not enough to take the list of signers away: exports need this.
+        permissions = [("export_signatures", _("Can export signatures"))]
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -131,6 +199,12 @@ class Signature(models.Model):
                 condition=models.Q(confirmed_at__isnull=True)
                 | models.Q(confirmed_at__gte=models.F("created_at")),
                 name="confirmed_after_signed",
+            ),
+            # Partial: pending signatures, most of the table in a surge, have no code to index.
+            models.UniqueConstraint(
+                fields=["referral_code"],
+                condition=~models.Q(referral_code=""),
+                name="unique_referral_code",
             ),
         ]
         indexes = [
@@ -154,12 +228,38 @@ class Signature(models.Model):
         A conditional UPDATE, so two simultaneous confirmations count once.
         """
         now = timezone.now()
+        code = self.referral_code or new_referral_code()
         updated = Signature.objects.filter(pk=self.pk, confirmed_at__isnull=True).update(
-            confirmed_at=now
+            confirmed_at=now, referral_code=code
         )
         if updated:
             self.confirmed_at = now
+            self.referral_code = code
+        else:
+            # Confirmed meanwhile, by another request: this copy catches up with the row.
+            self.refresh_from_db(fields=["confirmed_at", "referral_code"])
         return bool(updated)
+
+    def ensure_referral_code(self) -> str:
+        """This confirmed signature's referral code, made now if it was confirmed without one
+        (signatures confirmed before personal links existed, or loaded in bulk)."""
+        if self.referral_code:
+            return self.referral_code
+        if not self.is_confirmed:
+            raise ValueError("only a confirmed signature has a personal link")
+        # Conditional, so that two simultaneous requests end with one code, the same for both.
+        Signature.objects.filter(pk=self.pk, referral_code="").update(
+            referral_code=new_referral_code()
+        )
+        self.referral_code = (
+            Signature.objects.filter(pk=self.pk).values_list("referral_code", flat=True).get()
+        )
+        return self.referral_code
+
+    def referred_count(self) -> int:
+        """How many people signed through this signer's link and confirmed: counted only once
+        confirmed, like every signature."""
+        return Signature.objects.confirmed().filter(referred_by=self).count()
 
     def mark_unsubscribed(self) -> bool:
         """Stop the campaign's e-mails to this signer; False if already done."""
@@ -197,3 +297,284 @@ class PetitionFigures(models.Model):
 
     def __str__(self) -> str:
         return str(self.petition)
+
+
+# Staff tools: the status of a signature as staff filter it, exports, addresses the mail provider
+# gave up on, and updates to signers.
+
+
+class SignatureStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("confirmed")
+    PENDING = "pending", _("waiting for confirmation")
+    UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+    SUPPRESSED = "suppressed", _("address bouncing or complaining")
+
+
+class ExportRecord(models.Model):
+    """One export of signatures: who took which rows, when, and how many left.
+
+    Written by petition.export only: created when an export starts, completed when its last row
+    has left. Staff read these records; nobody can add, change or delete them.
+    """
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        COMMAND = "command", _("command line")
+
+    class Variant(models.TextChoices):
+        FULL = "full", _("full, with contact data")
+        OFFICIALS = "officials", _("for officials, without contact data")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Kept as text as well, so that the record outlives the account.
+    username = models.CharField(_("by"), max_length=150)
+    source = models.CharField(_("from"), max_length=10, choices=Source.choices)
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("petition"),
+    )
+    filters = models.TextField(_("filter"), blank=True)
+    variant = models.CharField(_("format"), max_length=10, choices=Variant.choices)
+    delimiter = models.CharField(_("delimiter"), max_length=1)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(
+        _("finished at"),
+        null=True,
+        help_text=_("Empty if the export stopped before its last row."),
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("export of signatures")
+        verbose_name_plural = _("exports of signatures")
+        ordering = ["-started_at"]
+        # An audit log: no permission to add, change or delete exists at all.
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.started_at:%Y-%m-%d %H:%M} ({self.rows})"
+
+    def record_rows(self, rows: int, *, finished: bool) -> None:
+        """Store how many rows have left, and whether the export reached its end."""
+        self.rows = rows
+        if finished:
+            self.finished_at = timezone.now()
+        ExportRecord.objects.filter(pk=self.pk).update(rows=rows, finished_at=self.finished_at)
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def for_email(self, email: str) -> SuppressionQuerySet:
+        return self.alias(address=Lower("email")).filter(address=Lower(Value(email)))
+
+    def for_signature(self, email: models.Expression) -> SuppressionQuerySet:
+        """The suppression of an address given as an expression (OuterRef("email"))."""
+        return self.alias(address=Lower("email")).filter(address=Lower(email))
+
+
+class Suppression(models.Model):
+    """An address the mail provider reported as bouncing for good, or whose owner complained
+    (marked a message as spam): it gets no more e-mail from the site, whatever it signed."""
+
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("complained at"), null=True, blank=True)
+    provider = models.CharField(_("reported by"), max_length=50, blank=True)
+    reason = models.TextField(_("reason"), blank=True, help_text=_("What the provider said."))
+    created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="one_suppression_per_address"),
+            models.CheckConstraint(
+                condition=models.Q(bounced_at__isnull=False)
+                | models.Q(complained_at__isnull=False),
+                name="suppressed_for_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Update(models.Model):
+    """News of the campaign that staff write to the signers who asked for it.
+
+    Its subject and body exist per language (see translation.py); each signer receives the
+    version in their own language. Sending is ordered once (queued_at); the recipients are
+    listed then (prepared_at), and UpdateDelivery records what happened to each copy.
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="updates", verbose_name=_("petition")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "Plain text. A blank line starts a new paragraph; web addresses become links. The "
+            "greeting and the unsubscribe link are added to every message."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    tested_at = models.DateTimeField(_("last test sent at"), null=True, editable=False)
+    queued_at = models.DateTimeField(_("sending ordered at"), null=True, editable=False)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("sending ordered by"),
+    )
+    prepared_at = models.DateTimeField(_("recipients listed at"), null=True, editable=False)
+    recipient_count = models.PositiveIntegerField(_("recipients"), null=True, editable=False)
+    # The last time a batch went out: a sending that stops moving is resumed (petition.mailings).
+    progressed_at = models.DateTimeField(null=True, editable=False)
+    finished_at = models.DateTimeField(_("sending finished at"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("update to signers")
+        verbose_name_plural = _("updates to signers")
+        ordering = ["-created_at"]
+        permissions = [("send_update", _("Can send updates to signers"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(prepared_at__isnull=True) | models.Q(queued_at__isnull=False),
+                name="update_listed_after_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(finished_at__isnull=True) | models.Q(prepared_at__isnull=False),
+                name="update_finished_after_listed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_draft(self) -> bool:
+        return self.queued_at is None
+
+    def mark_tested(self) -> None:
+        self.tested_at = timezone.now()
+        Update.objects.filter(pk=self.pk).update(tested_at=self.tested_at)
+
+    def mark_queued(self, user: models.Model | None) -> bool:
+        """Order the sending; False if it was already ordered (a double click sends once)."""
+        now = timezone.now()
+        updated = Update.objects.filter(pk=self.pk, queued_at__isnull=True).update(
+            queued_at=now, queued_by=user
+        )
+        if updated:
+            self.queued_at, self.queued_by = now, user
+        return bool(updated)
+
+
+class UpdateDeliveryQuerySet(models.QuerySet):
+    def pending(self) -> UpdateDeliveryQuerySet:
+        """Copies no batch holds yet, and that nothing has settled."""
+        return self.filter(claim__isnull=True, sent_at__isnull=True, skipped_at__isnull=True)
+
+    def in_flight(self) -> UpdateDeliveryQuerySet:
+        """Copies a batch holds and has not settled (sent or skipped) yet."""
+        return self.filter(claim__isnull=False, sent_at__isnull=True, skipped_at__isnull=True)
+
+
+class UpdateDelivery(models.Model):
+    """One signer's copy of an update, and what became of it.
+
+    A batch claims pending copies, marks each as attempted just before handing it to the mail
+    backend, then as sent. petition.mailings explains what a crash in between leaves.
+    """
+
+    class SkipReason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("unsubscribed before it left")
+        SUPPRESSED = "suppressed", _("address bouncing or complaining")
+        REJECTED = "rejected", _("refused by the mail provider")
+        UNCERTAIN = (
+            "uncertain",
+            _("uncertain: the sending stopped while it was being handed to the mail provider"),
+        )
+
+    update = models.ForeignKey(
+        Update, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("update")
+    )
+    signature = models.ForeignKey(
+        Signature,
+        on_delete=models.CASCADE,
+        related_name="update_deliveries",
+        verbose_name=_("signature"),
+    )
+    claim = models.UUIDField(null=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True)
+    attempted_at = models.DateTimeField(_("handed to the mail provider at"), null=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True)
+    skipped_at = models.DateTimeField(_("not sent, from"), null=True)
+    skip_reason = models.CharField(
+        _("why not sent"), max_length=20, choices=SkipReason.choices, blank=True
+    )
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    objects = UpdateDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("copy of an update")
+        verbose_name_plural = _("copies of updates")
+        constraints = [
+            models.UniqueConstraint(fields=["update", "signature"], name="one_copy_per_signer"),
+            models.CheckConstraint(
+                condition=models.Q(sent_at__isnull=True) | models.Q(skipped_at__isnull=True),
+                name="copy_sent_or_skipped_not_both",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sent_at__isnull=True) | models.Q(attempted_at__isnull=False),
+                name="copy_sent_after_attempt",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(claim__isnull=True, claimed_at__isnull=True)
+                | models.Q(claim__isnull=False, claimed_at__isnull=False),
+                name="copy_claim_has_a_time",
+            ),
+        ]
+        indexes = [
+            # What batches claim next, in order, and nothing else: small however large the list.
+            models.Index(
+                fields=["update", "id"],
+                condition=models.Q(
+                    claim__isnull=True, sent_at__isnull=True, skipped_at__isnull=True
+                ),
+                name="update_copy_pending_idx",
+            ),
+            models.Index(
+                fields=["update", "claimed_at"],
+                condition=models.Q(
+                    claim__isnull=False, sent_at__isnull=True, skipped_at__isnull=True
+                ),
+                name="update_copy_in_flight_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} → {self.signature_id}"

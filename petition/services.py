@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import tasks
-from .models import Petition, Signature
+from .models import Petition, Signature, Suppression
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class SignatureDetails:
     country: str
     postal_code: str
     wants_news: bool
+    # The personal link the signer came through, if any: a confirmed signer's referral code.
+    referral_code: str = ""
 
 
 def _after_commit(task, *args: object) -> None:
@@ -37,6 +41,7 @@ def sign(*, petition: Petition, details: SignatureDetails, language: str) -> Sig
         with transaction.atomic():
             signature = Signature.objects.create(
                 petition=petition,
+                referred_by_id=_referrer_id(petition, details.referral_code),
                 first_name=details.first_name,
                 last_name=details.last_name,
                 email=details.email,
@@ -51,6 +56,19 @@ def sign(*, petition: Petition, details: SignatureDetails, language: str) -> Sig
         signature = Signature.objects.filter(petition=petition).for_email(details.email).get()
         send_confirmation(signature=signature)
     return signature
+
+
+def _referrer_id(petition: Petition, referral_code: str) -> int | None:
+    """The signature whose personal link was followed; None for an unknown code, which is
+    ignored: signing never fails because of a link someone shared."""
+    if not referral_code:
+        return None
+    return (
+        Signature.objects.confirmed()
+        .filter(petition=petition, referral_code=referral_code)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def send_confirmation(*, signature: Signature) -> None:
@@ -79,3 +97,54 @@ def confirm(*, signature: Signature) -> bool:
 def unsubscribe(*, signature: Signature) -> bool:
     """Stop the campaign's e-mails to a signer. The signature keeps counting."""
     return signature.mark_unsubscribed()
+
+
+def record_delivery_problem(
+    *,
+    email: str,
+    bounced: bool = False,
+    complained: bool = False,
+    provider: str = "",
+    reason: str = "",
+    at: datetime | None = None,
+) -> Suppression:
+    """Stop all e-mail to an address the provider reported bouncing for good, or whose owner
+    complained; keep the first time each happened and what the provider said."""
+    if not (bounced or complained):
+        raise ValueError("A delivery problem is a bounce or a complaint.")
+    at = at or timezone.now()
+    with transaction.atomic():
+        suppression = Suppression.objects.select_for_update().for_email(email).first()
+        if suppression is None:
+            try:
+                with transaction.atomic():
+                    suppression = Suppression.objects.create(
+                        email=email,
+                        bounced_at=at if bounced else None,
+                        complained_at=at if complained else None,
+                        provider=provider,
+                        reason=reason,
+                    )
+                return suppression
+            except IntegrityError:
+                # The same event, or another, for this address arrived at the same moment.
+                suppression = Suppression.objects.select_for_update().for_email(email).get()
+        if bounced and suppression.bounced_at is None:
+            suppression.bounced_at = at
+        if complained and suppression.complained_at is None:
+            suppression.complained_at = at
+        if reason and reason not in suppression.reason:
+            suppression.reason = "\n".join(filter(None, [suppression.reason, reason]))
+        suppression.provider = suppression.provider or provider
+        suppression.save(update_fields=["bounced_at", "complained_at", "reason", "provider"])
+    return suppression
+
+
+def unsubscribe_address(*, email: str) -> int:
+    """Stop the campaign's e-mails to every signature of an address (the provider's own
+    unsubscribe link was used); how many signatures this changed."""
+    return (
+        Signature.objects.for_email(email)
+        .filter(unsubscribed_at__isnull=True)
+        .update(unsubscribed_at=timezone.now())
+    )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from anymail.exceptions import AnymailAPIError
 from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.db import OperationalError
 
-from . import counting, figures
+from . import counting, figures, mailings
 from .emails import build_message, confirmation_url
-from .models import Petition, Signature
+from .models import Petition, Signature, Suppression, Update
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ MAIL_RETRY = {
 def send_confirmation_email(signature_id: int) -> bool:
     """Send the confirmation link to a pending signature. Returns whether a message left."""
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.is_confirmed:
+    if signature is None or signature.is_confirmed or _suppressed(signature):
         return False
     message = build_message(signature, "confirm", {"confirm_url": confirmation_url(signature)})
     message.send()
@@ -41,7 +46,7 @@ def send_confirmation_email(signature_id: int) -> bool:
 def send_already_signed_email(signature_id: int) -> bool:
     """Tell someone who signs again that their signature is already confirmed."""
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or not signature.is_confirmed:
+    if signature is None or not signature.is_confirmed or _suppressed(signature):
         return False
     build_message(signature, "already_signed", {}).send()
     return True
@@ -86,3 +91,63 @@ def refresh_petition_figures(petition_id: int) -> None:
     petition = Petition.objects.filter(pk=petition_id).first()
     if petition is not None:
         figures.compute(petition)
+
+
+def _suppressed(signature: Signature) -> bool:
+    # The provider reported the address bouncing or complaining: it gets no more e-mail.
+    return Suppression.objects.for_email(signature.email).exists()
+
+
+# Updates to signers (petition.mailings). The batches run on the low-priority "bulk" queue.
+
+
+@shared_task(**MAIL_RETRY)
+def send_update_test(update_id: int, user_id: int) -> bool:
+    """Send an update, in every language, to a member of staff who asked for a test."""
+    update = Update.objects.select_related("petition").filter(pk=update_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if update is None or user is None or not user.email:
+        return False
+    first_name = user.first_name or user.get_username()
+    messages = mailings.test_messages(update, email=user.email, first_name=first_name)
+    with get_connection() as connection:
+        connection.send_messages(messages)
+    update.mark_tested()
+    return True
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def prepare_update(update_id: int) -> None:
+    """List the recipients of an update whose sending was ordered, then start the batches."""
+    if mailings.prepare(update_id=update_id):
+        send_update_batch.delay(update_id)
+
+
+@shared_task(
+    **MAIL_RETRY,
+    time_limit=settings.UPDATE_BATCH_TIME_LIMIT,
+    soft_time_limit=settings.UPDATE_BATCH_TIME_LIMIT * 0.8,
+)
+def send_update_batch(update_id: int) -> None:
+    """Send the next batch of an update, then queue the following one, spaced to keep to
+    UPDATE_SEND_RATE. A batch killed midway is taken over by resume_updates."""
+    while True:
+        outcome = mailings.send_batch(update_id=update_id)
+        if not outcome.more:
+            return
+        if not send_update_batch.app.conf.task_always_eager:
+            send_update_batch.apply_async((update_id,), countdown=outcome.wait)
+            return
+        # Without a broker the batches run here, one after the other: queueing the next from
+        # within this one would nest them all.
+        time.sleep(outcome.wait)
+
+
+@shared_task(expires=60)
+def resume_updates() -> None:
+    """At every worker start and every minute: carry on the sendings that stopped."""
+    plan = mailings.resume()
+    for update_id in plan.prepare:
+        prepare_update.delay(update_id)
+    for update_id in plan.send:
+        send_update_batch.delay(update_id)

@@ -16,6 +16,7 @@ from .models import Signature
 
 CONFIRM_SALT = "petition.signature.confirm"
 UNSUBSCRIBE_SALT = "petition.signature.unsubscribe"
+SHARING_SALT = "petition.signature.sharing"
 
 
 class InvalidToken(Exception):
@@ -57,3 +58,16 @@ def make_unsubscribe_token(signature: Signature) -> str:
 def read_unsubscribe_token(token: str) -> Signature:
     """The signature an unsubscribe link stands for. These links never expire (RFC 8058)."""
     return _read(token, UNSUBSCRIBE_SALT, None)
+
+
+def make_sharing_token(signature: Signature) -> str:
+    return _make(signature, SHARING_SALT)
+
+
+def read_sharing_token(token: str) -> Signature:
+    """The confirmed signature whose sharing page a link opens. These links never expire: the
+    page only shows the signer's own link and how many people signed through it."""
+    signature = _read(token, SHARING_SALT, None)
+    if not signature.is_confirmed:
+        raise InvalidToken
+    return signature

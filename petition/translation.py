@@ -1,6 +1,6 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Petition, Proposal
+from .models import Petition, Proposal, Update
 
 
 @register(Petition)
@@ -12,4 +12,10 @@ class PetitionTranslationOptions(TranslationOptions):
 @register(Proposal)
 class ProposalTranslationOptions(TranslationOptions):
     fields = ("text",)
+    required_languages = ("fr", "en")
+
+
+@register(Update)
+class UpdateTranslationOptions(TranslationOptions):
+    fields = ("subject", "body")
     required_languages = ("fr", "en")

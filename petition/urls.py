@@ -10,6 +10,7 @@ urlpatterns = [
     path(_("petitions/<slug:slug>/resend/"), views.resend, name="resend"),
     path(_("confirm/<str:token>/"), views.confirm, name="confirm"),
     path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
+    path(_("share/<str:token>/"), views.sharing_page, name="sharing"),
     path("embed/<slug:slug>/", views.embed, name="embed"),
 ]
 

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
@@ -15,10 +19,16 @@ from django.views.decorators.http import (
 )
 from django_ratelimit.decorators import ratelimit
 
-from . import figures, services
-from .forms import SignatureForm
+from . import services, sharing
+from .forms import REFERRAL_CODE, SignatureForm
 from .models import Petition, Signature
-from .tokens import InvalidToken, read_confirmation_token, read_unsubscribe_token
+from .tokens import (
+    InvalidToken,
+    make_sharing_token,
+    read_confirmation_token,
+    read_sharing_token,
+    read_unsubscribe_token,
+)
 
 PENDING_SESSION_KEY = "pending_signature"
 
@@ -44,14 +54,60 @@ def _pending_signature(request: HttpRequest, petition: Petition) -> Signature | 
 
 
 def open_petition(slug: str) -> Petition:
-    return get_object_or_404(Petition.objects.prefetch_related("proposals"), slug=slug)
+    # Proposals are read by the page only when its cached text has expired.
+    return get_object_or_404(Petition, slug=slug)
 
 
 def render_petition(
     request: HttpRequest, petition: Petition, form: SignatureForm, status: int = 200
 ) -> HttpResponse:
-    context = {"petition": petition, "form": form, **figures.page_context(petition)}
+    context = {
+        "petition": petition,
+        "form": form,
+        "share": sharing.share(petition),
+    }
     return render(request, "petition/petition.html", context, status=status)
+
+
+# Stand-ins for the two things that differ between readers of the same page.
+CSRF_SLOT = "csrf-token-slot-c4e1b7"
+REFERRAL_SLOT = "referral-code-slot-c4e1b7"
+CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+
+
+def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition's page with a blank form, as nearly every visitor sees it.
+
+    It is the same for everyone who reads it in one language, but for the CSRF token and the
+    code of the personal link they followed. So each web process renders it at most once a
+    second (the counter on it is then as fresh as the counter API), with stand-ins for those
+    two, and fills them in for each request: a surge of readers costs little more than a copy.
+    """
+    local = caches["local"]
+    key = f"petition-page:{slug}:{get_language()}"
+    page = local.get(key)
+    if page is None:
+        petition = open_petition(slug)
+        blank = SignatureForm(initial={"ref": REFERRAL_SLOT})
+        page = CSRF_INPUT.sub(
+            rf"\g<1>{CSRF_SLOT}\g<2>", render_petition(request, petition, blank).content.decode()
+        )
+        local.set(key, page, settings.COUNTER_CACHE_SECONDS)
+    code = request.GET.get(sharing.REFERRAL_PARAMETER, "")
+    code = code if REFERRAL_CODE.fullmatch(code) else ""
+    return HttpResponse(page.replace(CSRF_SLOT, get_token(request)).replace(REFERRAL_SLOT, code))
+
+
+def personal_sharing(signature: Signature) -> dict:
+    """What a confirmed signer sees of their own link: the link, its share box, the number of
+    people who signed through it, and the address of the page that shows it again later."""
+    return {
+        "share": sharing.share(
+            signature.petition, referral_code=signature.ensure_referral_code(), signed=True
+        ),
+        "referred_count": signature.referred_count(),
+        "sharing_token": make_sharing_token(signature),
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -66,9 +122,9 @@ def render_petition(
 )
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition's page; a valid POST records the signature and asks for confirmation."""
-    petition = open_petition(slug)
     if request.method != "POST":
-        return render_petition(request, petition, SignatureForm())
+        return petition_page(request, slug)
+    petition = open_petition(slug)
     form = SignatureForm(request.POST)
     if not petition.is_open:
         form.add_error(None, gettext("This petition is closed: it no longer takes signatures."))
@@ -117,9 +173,23 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "petition/confirm.html", context)
     newly_confirmed = services.confirm(signature=signature)
     signature.petition.refresh_from_db(fields=["signature_count", "count_updated_at"])
-    return render(
-        request, "petition/thanks.html", {**context, "already_confirmed": not newly_confirmed}
-    )
+    context.update(personal_sharing(signature), already_confirmed=not newly_confirmed)
+    return render(request, "petition/thanks.html", context)
+
+
+@never_cache
+@require_safe
+def sharing_page(request: HttpRequest, token: str) -> HttpResponse:
+    """A confirmed signer's own page, to come back to: their link and who signed through it.
+
+    The link to it comes on the thank-you page and in later e-mails; it never expires.
+    """
+    try:
+        signature = read_sharing_token(token)
+    except InvalidToken:
+        return render(request, "petition/invalid_link.html", status=400)
+    context = {"signature": signature, "petition": signature.petition}
+    return render(request, "petition/sharing.html", {**context, **personal_sharing(signature)})
 
 
 @csrf_exempt  # RFC 8058: the mail provider's one-click POST carries no cookie and no token.

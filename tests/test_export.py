@@ -1,18 +1,24 @@
-"""export_signatures and the CSV behind it: what staff hand over to ministers."""
+"""export_signatures and the CSV behind it: what staff hand over to ministers.
+
+Each test runs the export the way the site does on its database (PostgreSQL's COPY, or Python
+on SQLite); test_both_paths_write_the_same_bytes holds the two to the same output."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.db import DataError
+from django.db.models.expressions import RawSQL
+from django.utils import timezone, translation
 
-from petition.export import HEADER, signature_csv_lines
-from petition.models import Petition, Signature
+from petition import export as exporting
+from petition.export import CHUNK_BYTES, HEADER, SignatureExport
+from petition.models import ExportRecord, Petition, Signature, Suppression
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +41,11 @@ def make_signature(petition: Petition, *, confirmed: bool = True, **fields: obje
         **fields,
     }
     return Signature.objects.create(petition=petition, **values)
+
+
+def to_the_second(moment: datetime) -> str:
+    """A time as the export writes it: UTC, ISO 8601, rounded to the nearest second."""
+    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0).isoformat()
 
 
 def export(*args: str) -> str:
@@ -95,8 +106,8 @@ def test_a_header_then_one_row_per_signature_oldest_first(petition):
             "FR",
             "69003",
             "fr",
-            first.created_at.replace(microsecond=0).isoformat(),
-            first.confirmed_at.replace(microsecond=0).isoformat(),
+            to_the_second(first.created_at),
+            to_the_second(first.confirmed_at),
             "yes",
             "no",
         ],
@@ -107,8 +118,8 @@ def test_a_header_then_one_row_per_signature_oldest_first(petition):
             "GB",
             "SW1A 1AA",
             "en",
-            second.created_at.replace(microsecond=0).isoformat(),
-            second.confirmed_at.replace(microsecond=0).isoformat(),
+            to_the_second(second.created_at),
+            to_the_second(second.confirmed_at),
             "no",
             "yes",
         ],
@@ -158,7 +169,7 @@ def test_other_delimiters_are_refused(petition):
     with pytest.raises(CommandError, match="delimiter"):
         export(petition.slug, "--delimiter", "\t")
     with pytest.raises(ValueError, match="delimiter"):
-        list(signature_csv_lines(petition, delimiter="|"))
+        list(SignatureExport(Signature.objects.filter(petition=petition), delimiter="|"))
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -211,7 +222,9 @@ def test_unknown_slug_is_a_clear_error(petition):
         export("nope")
 
 
-def test_export_makes_one_query_however_many_rows(petition, django_assert_max_num_queries):
+def test_export_makes_one_query_however_many_rows(
+    petition, django_assert_max_num_queries, monkeypatch
+):
     signed_at = timezone.now() - timedelta(days=1)
     Signature.objects.bulk_create(
         Signature(
@@ -226,12 +239,21 @@ def test_export_makes_one_query_however_many_rows(petition, django_assert_max_nu
         )
         for n in range(500)
     )
+    # Small chunks, so that 500 rows come in many: the rows stream, they are not gathered.
+    monkeypatch.setattr(exporting, "CHUNK_BYTES", 1000)
+    stream = SignatureExport(Signature.objects.filter(petition=petition))
 
     with django_assert_max_num_queries(1):
-        chunks = list(signature_csv_lines(petition, chunk_size=100))
+        chunks = list(stream)
 
-    assert len(rows_of("".join(chunks))) == 500
-    assert len(chunks) == 1 + 5  # the header, then one chunk per hundred rows
+    assert len(rows_of(b"".join(chunks).decode())) == 500
+    assert stream.rows == 500
+    assert stream.complete
+    data_chunks = chunks[1:]  # after the byte order mark and the header
+    assert len(data_chunks) > 40
+    assert all(len(chunk) < 1000 + 200 for chunk in data_chunks)
+    assert all(chunk.endswith(b"\n") for chunk in data_chunks)  # whole rows only
+    assert CHUNK_BYTES >= 64 * 1024  # and in production, few large chunks
 
 
 def test_output_writes_the_file_and_says_how_many_rows(petition, tmp_path):
@@ -243,7 +265,7 @@ def test_output_writes_the_file_and_says_how_many_rows(petition, tmp_path):
     message = export(petition.slug, "--output", str(path))
 
     assert len(rows_of(path.read_text(encoding="utf-8"))) == 3
-    assert "Wrote 3 confirmed signatures" in message
+    assert "Wrote 3 signatures (confirmed)" in message
     assert str(path) in message
 
 
@@ -263,6 +285,179 @@ def test_the_command_makes_no_query_per_row(petition, tmp_path, django_assert_ma
     for _ in range(20):
         make_signature(petition)
 
-    # The petition, the rows, and the count reported at the end.
-    with django_assert_max_num_queries(3):
+    # The petition, the audit record, the rows, and the audit record's count at the end.
+    with django_assert_max_num_queries(4):
         export(petition.slug, "--output", str(tmp_path / "export.csv"))
+
+
+# What the two paths share, and the options of the command.
+
+
+def tricky_signatures(petition: Petition) -> None:
+    """Rows that exercise every rule of the format: formulas, quoting, empties, time zones."""
+    paris_midnight = datetime(2026, 3, 1, 23, 30, 15, 999_999, tzinfo=UTC)  # 00:30 in Paris
+    for start in ["=", "+", "-", "@", "\t", "\r"]:
+        make_signature(petition, first_name=f"{start}cmd|' /C calc'!A0", postal_code=f"{start}1")
+    make_signature(petition, first_name='Anne, "Nanou"; la Grande', last_name="Dupont\nde\r\nFils")
+    make_signature(petition, first_name="Zoé", last_name="Ångström-Œdipe", postal_code="")
+    make_signature(petition, first_name="'Quoted", last_name=" spaced ", country="BE")
+    make_signature(petition, first_name="\\.", last_name="\\N", country="GB", language="en")
+    make_signature(
+        petition,
+        first_name="Late",
+        created_at=paris_midnight,
+        confirmed_at=paris_midnight + timedelta(seconds=1),
+        wants_news=True,
+        unsubscribed_at=paris_midnight + timedelta(days=1),
+    )
+
+
+@pytest.mark.usefixtures("requires_postgresql")
+@pytest.mark.parametrize("variant", ["full", "officials"])
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_both_paths_write_the_same_bytes(petition, variant, delimiter):
+    tricky_signatures(petition)
+    signatures = Signature.objects.filter(petition=petition)
+
+    def written(*, use_copy: bool) -> bytes:
+        stream = SignatureExport(
+            signatures, variant=variant, delimiter=delimiter, use_copy=use_copy
+        )
+        return b"".join(stream)
+
+    by_copy = written(use_copy=True)
+    by_python = written(use_copy=False)
+
+    assert by_copy == by_python
+    assert len(rows_of(by_copy.decode(), delimiter)) == 11
+
+
+@pytest.mark.parametrize("use_copy", [True, False])
+def test_the_officials_variant_holds_no_contact_data(petition, use_copy, settings):
+    if use_copy and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("COPY needs PostgreSQL")
+    make_signature(
+        petition,
+        first_name="Camille",
+        last_name="Durand",
+        email="camille.durand@example.org",
+        postal_code="75011",
+    )
+    make_signature(
+        petition,
+        first_name="Oliver",
+        last_name="Smith",
+        email="oliver.smith@example.net",
+        country="GB",
+        postal_code="SW1A 1AA",
+        language="en",
+    )
+    make_signature(petition, first_name="Sans", last_name="Code", postal_code="")
+
+    with translation.override("en"):
+        text = b"".join(
+            SignatureExport(
+                Signature.objects.filter(petition=petition),
+                variant="officials",
+                use_copy=use_copy,
+            )
+        ).decode()
+
+    header, *rows = parse(text)
+    assert header == ["First name", "Last name", "Postal code or country", "Signed on"]
+    assert [row[:3] for row in rows] == [
+        ["Camille", "Durand", "75011"],
+        ["Oliver", "Smith", "United Kingdom"],
+        ["Sans", "Code", "France"],
+    ]
+    assert all(len(row[3]) == 10 for row in rows)  # a date, no time
+    for secret in ["@", "example", "SW1A", "yes", "no"]:
+        assert secret not in text.removeprefix(BOM).split("\n", 1)[1]
+
+
+def test_the_officials_date_is_the_day_in_france(petition):
+    # 23:30 UTC on 1 March is already 2 March in Paris.
+    signed_at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    make_signature(petition, created_at=signed_at, confirmed_at=signed_at)
+
+    row = parse(export(petition.slug, "--format", "officials"))[1]
+
+    assert row[3] == "2026-03-02"
+
+
+def test_status_chooses_which_signatures(petition):
+    make_signature(petition, email="confirmed@example.org")
+    make_signature(petition, email="pending@example.org", confirmed=False)
+    make_signature(petition, email="gone@example.org", unsubscribed_at=timezone.now())
+    make_signature(petition, email="bounced@example.org")
+    Suppression.objects.create(email="BOUNCED@example.org", bounced_at=timezone.now())
+
+    def emails(status: str) -> set[str]:
+        return {row["email"] for row in rows_of(export(petition.slug, "--status", status))}
+
+    assert emails("confirmed") == {
+        "confirmed@example.org",
+        "gone@example.org",
+        "bounced@example.org",
+    }
+    assert emails("pending") == {"pending@example.org"}
+    assert emails("unsubscribed") == {"gone@example.org"}
+    assert emails("suppressed") == {"bounced@example.org"}
+    assert len(emails("all")) == 4
+
+
+def test_since_keeps_the_signatures_made_from_that_day(petition):
+    for email, days in [("old@example.org", 9), ("new@example.org", 1)]:
+        signed_at = timezone.now() - timedelta(days=days)
+        make_signature(petition, email=email, created_at=signed_at, confirmed_at=signed_at)
+    since = timezone.localdate() - timedelta(days=3)
+
+    rows = rows_of(export(petition.slug, "--since", since.isoformat()))
+
+    assert [row["email"] for row in rows] == ["new@example.org"]
+    with pytest.raises(CommandError, match="--since"):
+        export(petition.slug, "--since", "last week")
+
+
+def test_the_command_writes_each_export_to_the_audit_log(petition, tmp_path):
+    for _ in range(3):
+        make_signature(petition)
+
+    export(petition.slug, "--output", str(tmp_path / "a.csv"), "--delimiter", ";")
+    export(petition.slug, "--status", "all", "--format", "officials")
+
+    second, first = ExportRecord.objects.order_by("-pk")
+    assert (first.rows, first.delimiter, first.variant) == (3, ";", "full")
+    assert first.source == "command"
+    assert first.petition == petition
+    assert first.filters == "status=confirmed"
+    assert first.username.endswith("(command line)")
+    assert first.finished_at is not None
+    assert (second.rows, second.variant, second.filters) == (3, "officials", "status=all")
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal(petition, tmp_path, monkeypatch):
+    for _ in range(5):
+        make_signature(petition)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+
+    export(petition.slug, "--output", str(tmp_path / "out.csv"))
+
+    assert "5 / 5 rows 100%" in terminal.getvalue()
+
+
+@pytest.mark.usefixtures("requires_postgresql")
+def test_an_error_during_the_copy_is_raised_not_taken_for_the_end(petition):
+    for _ in range(3):
+        make_signature(petition)
+    # A filter that fails on the first row PostgreSQL reads, after the COPY has started.
+    failing = Signature.objects.filter(pk=RawSQL("1 / (petition_signature.id - id)", []))
+
+    with pytest.raises(DataError, match="division by zero"):
+        b"".join(SignatureExport(failing, use_copy=True))

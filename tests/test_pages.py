@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from petition.models import Signature
+from petition.templatetags.typography import typeset
 from petition.tokens import make_confirmation_token, make_unsubscribe_token
 
 LANGUAGES = ["fr", "en"]
@@ -52,9 +53,10 @@ def test_home_page_shows_the_manifesto_in_the_visitors_language(
     assert response.status_code == 200
     page = html(response)
     main = page.find("main")
-    assert main.find("h1").text == collapsed(getattr(petition, f"title_{lang}"))
+    # Staff texts are shown typeset for the page's language (French no-break spaces).
+    assert main.find("h1").text == collapsed(typeset(getattr(petition, f"title_{lang}"), lang))
     for field in ("introduction", "conclusion", "notes", "about"):
-        assert collapsed(getattr(petition, f"{field}_{lang}")) in main.text
+        assert collapsed(typeset(getattr(petition, f"{field}_{lang}"), lang)) in main.text
     other = other_language(lang)
     assert collapsed(getattr(petition, f"introduction_{other}"))[:80] not in main.text
 
@@ -64,7 +66,9 @@ def test_home_page_lists_the_four_proposals_in_order(collapsed, client, petition
     page = html(client.get(url(lang, "home")))
 
     items = page.find("ol").find_all("li")
-    expected = [collapsed(getattr(p, f"text_{lang}")) for p in petition.proposals.all()]
+    expected = [
+        collapsed(typeset(getattr(p, f"text_{lang}"), lang)) for p in petition.proposals.all()
+    ]
     assert len(items) == 4
     assert [item.text for item in items] == expected
 
@@ -231,7 +235,7 @@ def test_closed_petition_shows_no_form(collapsed, client, petition, lang, url, h
     page = html(client.get(url(lang, "home")))
 
     assert not page.find_all("form", class_="sign-form")
-    assert page.find("h1").text == collapsed(getattr(petition, f"title_{lang}"))
+    assert page.find("h1").text == collapsed(typeset(getattr(petition, f"title_{lang}"), lang))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -26,7 +26,9 @@
   var etag = null;
 
   function show(data) {
-    if (data.signature_count === shown) {
+    // Each web process keeps the count for a second, so two polls may be answered by
+    // processes a few confirmations apart: never step back to the older of the two.
+    if (shown !== null && data.signature_count <= shown) {
       return;
     }
     shown = data.signature_count;
@@ -86,7 +88,7 @@
     }
   });
 
-  shown = null;
+  shown = Number(counter.getAttribute("data-counter-value")) || null;
   lastAnnounced = Date.now();
   schedule();
 })();

@@ -36,7 +36,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.db import connection
 from kombu import pools
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    sync_playwright,
+)
 from pytest_django.live_server_helper import LiveServer
 
 from manifesto.celery import app as celery_app
@@ -433,3 +440,91 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context.close()
     if problems:
         pytest.fail("the browser reported errors:\n" + "\n".join(problems), pytrace=False)
+
+
+# Tabs that watch everything a page does: the sharing, accessibility and speed tests.
+
+
+class Tabs:
+    """Opens browser tabs on the live server, each in a context of its own (a visitor of its
+    own), and keeps watch over them: a console error, an uncaught exception, or a request to
+    any other host than the live server's fails the test. Requests elsewhere are refused, so
+    the suite never reaches outside the machine.
+    """
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.host = urlsplit(base_url).netloc
+        self.problems: list[str] = []
+        self.elsewhere: list[str] = []
+        self._contexts: list[BrowserContext] = []
+
+    def open(
+        self,
+        *,
+        javascript: bool = True,
+        width: int = 1280,
+        height: int = 900,
+        error_statuses: tuple[int, ...] = (),
+    ) -> Page:
+        """A new visitor's tab. error_statuses: statuses the test expects a page to answer
+        with (a form with errors: 400); Chromium reports those as console errors."""
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            java_script_enabled=javascript,
+            viewport={"width": width, "height": height},
+        )
+        context.set_default_timeout(10_000)
+        context.route("**/*", self._only_here)
+        tab = context.new_page()
+        tab.on("console", lambda message: self._on_console(tab, message, error_statuses))
+        tab.on("pageerror", lambda error: self.problems.append(f"uncaught exception: {error}"))
+        self._contexts.append(context)
+        return tab
+
+    def _only_here(self, route: Route) -> None:
+        address = urlsplit(route.request.url)
+        if address.scheme in {"http", "https", "ws", "wss"} and address.netloc != self.host:
+            self.elsewhere.append(route.request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    def _on_console(self, tab: Page, message: ConsoleMessage, expected: tuple[int, ...]) -> None:
+        if message.type != "error":
+            return
+        document = tab.url.split("#")[0]
+        status = re.match(
+            r"Failed to load resource: the server responded with a status of (\d+)", message.text
+        )
+        if status and int(status[1]) in expected and message.location.get("url") == document:
+            return
+        self.problems.append(f"console error at {message.location}: {message.text}")
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+        self._contexts.clear()
+
+
+@pytest.fixture
+def tabs(browser: Browser, live_server: LiveServer) -> Iterator[Tabs]:
+    """tabs.open(...): browser tabs on the live server, watched (see Tabs)."""
+    watcher = Tabs(browser, live_server.url)
+    yield watcher
+    watcher.close()
+    if watcher.elsewhere:
+        pytest.fail(
+            "pages asked for addresses elsewhere:\n" + "\n".join(watcher.elsewhere), pytrace=False
+        )
+    if watcher.problems:
+        pytest.fail("the browser reported errors:\n" + "\n".join(watcher.problems), pytrace=False)
+
+
+@pytest.fixture
+def site_url_is_live_server(settings, live_server: LiveServer) -> str:
+    """Absolute links (personal links, e-mails) point at the live server, so a tab can follow
+    them."""
+    settings.SITE_URL = live_server.url
+    return live_server.url

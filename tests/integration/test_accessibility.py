@@ -1,0 +1,286 @@
+"""Accessibility in a real browser: axe-core finds no violation on any public page, in French
+and English, error states included; every page reflows at 320 px; signing works with the
+keyboard alone, with the focus always visible, and without JavaScript."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from playwright.sync_api import Page, expect
+
+from petition.models import Petition, Signature
+from petition.templatetags.typography import typeset
+from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
+from tests.conftest import MANIFESTO_SLUG, links_in
+
+if TYPE_CHECKING:
+    from .conftest import Tabs
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ["fr", "en"]
+NARROWEST = 320  # CSS pixels: WCAG 1.4.10 (reflow) and the smallest phones
+# axe-core, as bundled by the package (no request leaves the machine for it).
+AXE = Axe()
+
+
+@dataclass(frozen=True)
+class Place:
+    """A public page, how to reach it, and the heading that proves it was reached."""
+
+    reach: Callable[[Page, Signature], None]
+    heading: str | None  # a msgid; None for the petition's own title
+    status: int = 200
+
+
+def go(path: str) -> Callable[[Page, Signature], None]:
+    return lambda tab, signature: tab.goto(path)
+
+
+def press(path: str, button: str) -> Callable[[Page, Signature], None]:
+    def reach(tab: Page, signature: Signature) -> None:
+        tab.goto(path)
+        tab.locator("main").get_by_role("button", name=gettext(button)).click()
+
+    return reach
+
+
+def with_token(view: str, make: Callable[[Signature], str], button: str | None = None):
+    def reach(tab: Page, signature: Signature) -> None:
+        path = reverse(view, args=[make(signature)])
+        (press(path, button) if button else go(path))(tab, signature)
+
+    return reach
+
+
+def confirmed(make: Callable[[Signature], str]) -> Callable[[Signature], str]:
+    def make_confirmed(signature: Signature) -> str:
+        signature.mark_confirmed()
+        return make(signature)
+
+    return make_confirmed
+
+
+def places() -> dict[str, Place]:
+    """Every public page, in the active language."""
+    home = reverse("home")
+    return {
+        "home": Place(go(home), None),
+        "petition": Place(go(reverse("petition", args=[MANIFESTO_SLUG])), None),
+        "form with errors": Place(press(home, "Sign"), None, 400),
+        "check your inbox": Place(
+            go(reverse("check_inbox", args=[MANIFESTO_SLUG])), "Check your inbox"
+        ),
+        "confirm": Place(with_token("confirm", make_confirmation_token), "Confirm your signature"),
+        "thank you": Place(
+            with_token("confirm", make_confirmation_token, "Confirm my signature"),
+            "Thank you, your signature is confirmed!",
+        ),
+        "sharing page": Place(
+            with_token("sharing", confirmed(make_sharing_token)), "Your sharing page"
+        ),
+        "unsubscribe": Place(
+            with_token("unsubscribe", make_unsubscribe_token), "Stop e-mails from the campaign"
+        ),
+        "unsubscribed": Place(
+            with_token("unsubscribe", make_unsubscribe_token, "Unsubscribe"),
+            "You are unsubscribed",
+        ),
+        "invalid link": Place(
+            go(reverse("confirm", args=["altered-token"])), "This link does not work", 400
+        ),
+        "privacy notice": Place(go(reverse("privacy")), "Privacy notice"),
+        "legal notice": Place(go(reverse("legal")), "Legal notice"),
+        "page not found": Place(go(f"{home}no-such-page/"), "Page not found", 404),
+        "too many attempts": Place(
+            press(reverse("check_inbox", args=[MANIFESTO_SLUG]), "Send the e-mail again"),
+            "Too many attempts",
+            429,
+        ),
+        "embed": Place(go(reverse("embed", args=[MANIFESTO_SLUG])), None),
+    }
+
+
+PLACES = [
+    "home",
+    "petition",
+    "form with errors",
+    "check your inbox",
+    "confirm",
+    "thank you",
+    "sharing page",
+    "unsubscribe",
+    "unsubscribed",
+    "invalid link",
+    "privacy notice",
+    "legal notice",
+    "page not found",
+    "too many attempts",
+    "embed",
+]
+
+
+@pytest.fixture
+def signature(petition: Petition) -> Signature:
+    return Signature.objects.create(
+        petition=petition,
+        first_name="Camille",
+        last_name="Durand",
+        email="camille.durand@example.org",
+        postal_code="75011",
+    )
+
+
+def violations_report(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.extend(
+            f"    {node['target']}: {node['failureSummary']}" for node in violation["nodes"]
+        )
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", PLACES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_axe_finds_no_violation_and_the_page_reflows_at_320_px(
+    tabs: Tabs, settings, petition: Petition, signature: Signature, lang: str, name: str
+) -> None:
+    # Asking for the e-mail again is refused at once: the way to the 429 page.
+    settings.RESEND_RATE_PER_IP = "0/h"
+    signature.language = lang
+    signature.save()
+    tab = tabs.open(error_statuses=(400, 404, 429))
+    with translation.override(lang):
+        place = places()[name]
+        answers = []
+        tab.on(
+            "response",
+            lambda response: response.request.is_navigation_request() and answers.append(response),
+        )
+        place.reach(tab, signature)
+        heading = typeset(petition.title) if place.heading is None else gettext(place.heading)
+
+        expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
+        assert answers[-1].status == place.status
+        expect(tab.locator("html")).to_have_attribute("lang", lang)
+        results = AXE.run(tab).response
+        assert results["violations"] == [], violations_report(results["violations"])
+
+        tab.set_viewport_size({"width": NARROWEST, "height": 640})
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= NARROWEST, f"{name} scrolls sideways at {NARROWEST} px: {width} px wide"
+
+
+def test_form_errors_are_announced_and_lead_to_their_fields(tabs: Tabs, petition: Petition):
+    tab = tabs.open(error_statuses=(400,))
+    with translation.override("en"):
+        tab.goto(reverse("home"))
+        tab.get_by_label(gettext("E-mail address"), exact=True).fill("camille@")
+        tab.get_by_role("button", name=gettext("Sign"), exact=True).click()
+
+        summary = tab.locator("#form-errors")
+        expect(summary).to_be_focused()
+        expect(summary).to_have_attribute("role", "alert")
+        summary.get_by_role("link", name=re.compile(f"^{gettext('E-mail address')}")).click()
+        email = tab.get_by_label(gettext("E-mail address"), exact=True)
+        expect(email).to_be_focused()
+        expect(email).to_have_attribute("aria-invalid", "true")
+        # The message itself is part of the field's description, read with it.
+        described_by = email.get_attribute("aria-describedby").split()
+        messages = [tab.locator(f"#{ident}").inner_text() for ident in described_by]
+        assert any("valid" in message for message in messages), messages
+
+
+FOCUS = """() => {
+    const element = document.activeElement;
+    const style = getComputedStyle(element);
+    const box = element.getBoundingClientRect();
+    return {
+        id: element.id,
+        tag: element.tagName.toLowerCase(),
+        type: element.type || "",
+        outline: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth),
+        inView: box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth,
+    };
+}"""
+
+
+def tab_to(tab: Page, wanted: Callable[[dict], bool], *, most: int = 80) -> dict:
+    """Press Tab until the focus is on what is wanted, checking on the way that every element
+    that takes the focus shows it: an outline of 2 px at least, on the screen."""
+    for _ in range(most):
+        tab.keyboard.press("Tab")
+        focus = tab.evaluate(FOCUS)
+        assert focus["outline"] >= 2, f"no visible focus on {focus}"
+        assert focus["inView"], f"the focus is off screen: {focus}"
+        if wanted(focus):
+            return focus
+    pytest.fail(f"Tab never reached the element after {most} presses", pytrace=False)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_signing_with_the_keyboard_alone(
+    tabs: Tabs, petition: Petition, mailoutbox, lang: str
+) -> None:
+    tab = tabs.open()
+    # Scrolling to the focus then happens at once, not smoothly: it can be checked at once.
+    tab.emulate_media(reduced_motion="reduce")
+    with translation.override(lang):
+        tab.goto(reverse("home"))
+        for field, typed in [
+            ("id_first_name", "Claude"),
+            ("id_last_name", "Moreau"),
+            ("id_email", "claude.moreau@example.org"),
+            ("id_postal_code", "69003"),
+        ]:
+            tab_to(tab, lambda focus, field=field: focus["id"] == field)
+            tab.keyboard.type(typed)
+        tab_to(tab, lambda focus: focus["id"] == "id_wants_news")
+        tab.keyboard.press("Space")
+        tab_to(tab, lambda focus: focus["tag"] == "button" and focus["type"] == "submit")
+        tab.keyboard.press("Enter")
+
+        expect(tab.get_by_role("heading", level=1)).to_have_text(gettext("Check your inbox"))
+    signature = Signature.objects.get()
+    assert (signature.first_name, signature.country, signature.wants_news) == (
+        "Claude",
+        "FR",
+        True,
+    )
+    assert signature.language == lang
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_signing_and_confirming_work_without_javascript(
+    tabs: Tabs, petition: Petition, site_url_is_live_server: str, mailoutbox, lang: str
+) -> None:
+    tab = tabs.open(javascript=False)
+    with translation.override(lang):
+        tab.goto(reverse("home"))
+        tab.get_by_label(gettext("First name"), exact=True).fill("Claude")
+        tab.get_by_label(gettext("Last name"), exact=True).fill("Moreau")
+        tab.get_by_label(gettext("E-mail address"), exact=True).fill("claude.moreau@example.org")
+        tab.get_by_label(gettext("Postal code"), exact=True).fill("69003")
+        tab.get_by_role("button", name=gettext("Sign"), exact=True).click()
+        expect(tab.get_by_role("heading", level=1)).to_have_text(gettext("Check your inbox"))
+
+        tab.goto(links_in(mailoutbox[-1])["confirm"])
+        tab.get_by_role("button", name=gettext("Confirm my signature")).click()
+
+        expect(tab.get_by_role("heading", level=1)).to_have_text(
+            gettext("Thank you, your signature is confirmed!")
+        )
+        code = Signature.objects.get().referral_code
+        expect(tab.locator(".share__url")).to_have_text(
+            f"{site_url_is_live_server}{reverse('home')}?ref={code}"
+        )

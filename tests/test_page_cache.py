@@ -1,0 +1,73 @@
+"""The petition's page is rendered once a second per process and filled in per visitor."""
+
+import pytest
+from django.test import Client
+
+from petition.models import Signature
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.COUNTER_CACHE_SECONDS = 60
+
+
+def csrf_value(page) -> str:
+    return (
+        page.find("form", class_="sign-form")
+        .find("input", name="csrfmiddlewaretoken")
+        .attrs["value"]
+    )
+
+
+def test_each_visitor_of_the_cached_page_gets_a_token_that_signs(
+    page_cache, petition, signer_data, url, html, django_capture_on_commit_callbacks
+):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_page = html(first.get(url("fr", "home")))
+    second_page = html(second.get(url("fr", "home")))
+
+    assert csrf_value(first_page) != csrf_value(second_page)
+    for visitor, page, email in [
+        (first, first_page, "first@example.org"),
+        (second, second_page, "second@example.org"),
+    ]:
+        form = page.find("form", class_="sign-form")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = visitor.post(
+                form.attrs["action"], {**form.form_data(), **signer_data, "email": email}
+            )
+        assert response.status_code == 302
+    assert Signature.objects.count() == 2
+
+
+def test_the_cached_page_carries_each_visitors_own_referral_code(page_cache, petition, url, html):
+    first = html(Client().get(url("fr", "home"), {"ref": "A" * 16}))
+    second = html(Client().get(url("fr", "home")))
+    third = html(Client().get(url("fr", "home"), {"ref": "<script>alert(1)</script>"}))
+
+    assert first.find("input", name="ref").attrs["value"] == "A" * 16
+    for page in (second, third):
+        refs = page.find_all("input", name="ref")
+        assert all(ref.attrs["value"] == "" for ref in refs)
+    assert (
+        "<script>alert" not in Client().get(url("fr", "home"), {"ref": "<script>"}).content.decode()
+    )
+
+
+def test_the_cached_page_keeps_its_language(page_cache, client, petition, url, html):
+    french = html(client.get(url("fr", "home")))
+    english = html(client.get(url("en", "home")))
+
+    assert french.find("html").attrs["lang"] == "fr"
+    assert english.find("html").attrs["lang"] == "en"
+    assert english.find("h1").text == petition.title_en
+    assert french.find("h1").text != english.find("h1").text
+
+
+def test_one_visitors_query_string_never_reaches_the_next_visitors_page(page_cache, petition, url):
+    Client().get(url("fr", "home"), {"ref": "B" * 16, "utm_source": "someone"})
+
+    page = Client().get(url("fr", "home")).content.decode()
+
+    assert "B" * 16 not in page
+    assert "someone" not in page
