@@ -20,9 +20,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from psycopg.errors import LockNotAvailable
 
 from .models import Petition, Signature
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 SETTLE_AFTER = timedelta(seconds=60)
 # First key of the PostgreSQL advisory locks this module takes; the second is the petition id.
 LOCK_NAMESPACE = 0x5167
+TABLE_LOCK_TIMEOUT = "500ms"
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,25 @@ class Tally:
 
 
 def _lock(petition_id: int, *, wait: bool) -> bool:
-    """Take this transaction's lock on a petition's count; without wait, False if it is held."""
+    """Take this transaction's lock on a petition's count; without wait, False if it is held.
+
+    Once it holds the lock, the transaction also stops waiting for table locks after
+    TABLE_LOCK_TIMEOUT: when a migration or a bulk operation holds a whole table, a count gives
+    up (busy_tables) and the next one tries again, rather than queue or deadlock behind it.
+    """
     if connection.vendor != "postgresql":
         return True  # SQLite serialises writers by itself.
     function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s, %s)::text", [LOCK_NAMESPACE, petition_id])
-        return cursor.fetchone()[0] != "false"
+        locked = cursor.fetchone()[0] != "false"
+        if locked:
+            cursor.execute(f"SET LOCAL lock_timeout = '{TABLE_LOCK_TIMEOUT}'")
+    return locked
+
+
+def busy_tables(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, LockNotAvailable)
 
 
 def _store(petition: Petition, *, settled: int, until: datetime | None, total: int) -> None:

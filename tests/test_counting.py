@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -186,3 +187,33 @@ def test_two_folds_at_once_count_once(petition, requires_postgresql):
     assert all(result is None or result.signature_count == 25 for result in results)
     counting.fold(petition.pk)
     assert stored_count(petition) == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_gives_up_on_a_locked_table_and_the_next_one_counts(petition, requires_postgresql):
+    add(petition, 3, confirmed_ago=timedelta(minutes=5))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_table() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE petition_signature IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_table)
+    holder.start()
+    try:
+        assert locked.wait(5)
+        started = time.monotonic()
+        tasks.fold_counts()  # neither waits nor fails
+        assert time.monotonic() - started < 5
+        assert stored_count(petition) == 0
+    finally:
+        release.set()
+        holder.join()
+
+    tasks.fold_counts()
+    assert stored_count(petition) == 3
