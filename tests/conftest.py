@@ -69,6 +69,19 @@ def petition(db) -> Petition:
 
 
 @pytest.fixture
+def signature(petition: Petition) -> Signature:
+    """A citizen's signature, still waiting for confirmation."""
+    return Signature.objects.create(
+        petition=petition,
+        first_name="Camille",
+        last_name="Durand",
+        email="camille.durand@example.org",
+        postal_code="75011",
+        language="fr",
+    )
+
+
+@pytest.fixture
 def signer_data() -> dict[str, str]:
     """What a citizen in France types into the signing form."""
     return {

@@ -16,18 +16,6 @@ def other_language(lang: str) -> str:
 
 
 @pytest.fixture
-def signature(petition) -> Signature:
-    return Signature.objects.create(
-        petition=petition,
-        first_name="Camille",
-        last_name="Durand",
-        email="camille.durand@example.org",
-        postal_code="75011",
-        language="fr",
-    )
-
-
-@pytest.fixture
 def page_args(petition, signature):
     """The arguments each public page's URL takes."""
     return {

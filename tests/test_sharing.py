@@ -29,18 +29,6 @@ NETWORK_HOSTS = {
 
 
 @pytest.fixture
-def signature(petition: Petition) -> Signature:
-    return Signature.objects.create(
-        petition=petition,
-        first_name="Camille",
-        last_name="Durand",
-        email="camille.durand@example.org",
-        postal_code="75011",
-        language="fr",
-    )
-
-
-@pytest.fixture
 def public_paths(petition, signature, url):
     """Every public page that answers a GET, in one language."""
     confirmed = Signature.objects.create(
