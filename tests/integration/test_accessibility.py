@@ -128,17 +128,6 @@ PLACES = [
 ]
 
 
-@pytest.fixture
-def signature(petition: Petition) -> Signature:
-    return Signature.objects.create(
-        petition=petition,
-        first_name="Camille",
-        last_name="Durand",
-        email="camille.durand@example.org",
-        postal_code="75011",
-    )
-
-
 def violations_report(violations: list[dict]) -> str:
     lines = []
     for violation in violations:
