@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_ready
 from kombu import Queue
 
@@ -40,6 +41,19 @@ app.conf.beat_schedule = {
     "refresh-figures": {
         "task": "petition.tasks.refresh_figures",
         "schedule": 5 * 60.0,
+    },
+    "send-missing-confirmations": {
+        "task": "petition.tasks.send_missing_confirmations",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "abuse-report": {
+        "task": "petition.tasks.write_abuse_report",
+        "schedule": crontab(minute=0),
+    },
+    "retention": {
+        "task": "petition.tasks.apply_retention",
+        "schedule": crontab(hour=4, minute=15),
     },
     "resume-updates": {
         "task": "petition.tasks.resume_updates",

@@ -195,6 +195,32 @@ SIGN_RATE_PER_IP = os.environ.get("SIGN_RATE_PER_IP", "60/h")
 SIGN_RATE_PER_EMAIL = os.environ.get("SIGN_RATE_PER_EMAIL", "5/h")
 RESEND_RATE_PER_IP = os.environ.get("RESEND_RATE_PER_IP", "20/h")
 RESEND_RATE_PER_EMAIL = os.environ.get("RESEND_RATE_PER_EMAIL", "3/h")
+# All signings of one petition together, from everywhere: a ceiling against a flood, well above
+# an honest surge (empty: none).
+SIGN_RATE_PER_PETITION = os.environ.get("SIGN_RATE_PER_PETITION", "600/s")
+# Staff login attempts, per client address and per username.
+LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/15m")
+
+# Fraud rules (petition.abuse). Suspect signatures are kept but not counted until staff clear them.
+# Faster than this from the page's rendering to the signing: not a person typing.
+SIGN_MIN_SECONDS = float(os.environ.get("SIGN_MIN_SECONDS", "3"))
+# More signatures than this from one client address in an hour: the next ones are suspect.
+SUSPECT_AFTER_PER_ADDRESS_PER_HOUR = int(os.environ.get("SUSPECT_AFTER_PER_ADDRESS_PER_HOUR", "20"))
+# Refused as well as the shipped list of throwaway-mailbox domains (comma-separated).
+DISPOSABLE_DOMAINS_EXTRA = frozenset(d.lower() for d in env_list("DISPOSABLE_DOMAINS_EXTRA"))
+# The hourly report lists addresses and domains with at least this many signatures in the hour.
+ABUSE_REPORT_MIN_SIGNATURES = int(os.environ.get("ABUSE_REPORT_MIN_SIGNATURES", "5"))
+SWITCHES_CACHE_SECONDS = 1
+
+# Privacy (petition.privacy): how long personal data is kept.
+PENDING_RETENTION_DAYS = int(os.environ.get("PENDING_RETENTION_DAYS", "30"))
+IP_HASH_RETENTION_DAYS = int(os.environ.get("IP_HASH_RETENTION_DAYS", "7"))
+ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "180"))
+
+# Confirmation e-mails: a task holds one this long while sending it; a pending signature whose
+# e-mail has not left this long after signing is picked up again by the sweep.
+CONFIRMATION_CLAIM_SECONDS = int(os.environ.get("CONFIRMATION_CLAIM_SECONDS", "300"))
+CONFIRMATION_SWEEP_AFTER_SECONDS = int(os.environ.get("CONFIRMATION_SWEEP_AFTER_SECONDS", "120"))
 if not CACHE_URL:
     # A per-process cache is fine on one development machine, never across web nodes.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

@@ -17,6 +17,7 @@ urlpatterns = [
         path("", views.home, name="home"),
         path(_("privacy/"), views.privacy, name="privacy"),
         path(_("legal-notice/"), views.legal, name="legal"),
+        path(f"{settings.ADMIN_PATH}login/", views.staff_login, name="staff_login"),
         path(settings.ADMIN_PATH, admin.site.urls),
         path("", include("petition.urls")),
     ),

@@ -1,11 +1,13 @@
 """This campaign's own pages: the manifesto as home page, and the notices."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views import i18n
 from django.views.decorators.http import require_GET
+from django_ratelimit.decorators import ratelimit
 
 from petition.views import petition_page
 
@@ -17,7 +19,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "manifesto/privacy.html")
+    # The durations the privacy notice promises are the ones petition.privacy applies.
+    context = {
+        "pending_days": settings.PENDING_RETENTION_DAYS,
+        "ip_days": settings.IP_HASH_RETENTION_DAYS,
+        "anonymise_days": settings.ANONYMISE_AFTER_DAYS,
+    }
+    return render(request, "manifesto/privacy.html", context)
 
 
 @require_GET
@@ -42,3 +50,20 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the translated "form expired" page, with the site's full layout."""
     return render(request, "403_csrf.html", status=403)
+
+
+def _login_username(group: str, request: HttpRequest) -> str:
+    return request.POST.get("username", "").strip().lower()
+
+
+@ratelimit(group="staff-login", key="ip", rate=lambda g, r: settings.LOGIN_RATE, method="POST")
+@ratelimit(
+    group="staff-login",
+    key=_login_username,
+    rate=lambda g, r: settings.LOGIN_RATE if _login_username(g, r) else None,
+    method="POST",
+)
+def staff_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login, with its attempts limited per client address and per username, so
+    that nobody can try passwords at speed."""
+    return admin.site.login(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -30,12 +31,15 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from . import export, mailings
 from .models import (
+    AbuseReport,
+    ConsentWording,
     ExportRecord,
     Petition,
     Proposal,
     Signature,
     SignatureStatus,
     Suppression,
+    Switches,
     Update,
 )
 
@@ -64,7 +68,7 @@ class PetitionAdmin(TranslationAdmin):
     ]
     list_filter = ["is_open"]
     search_fields = ["slug", "title_fr", "title_en"]
-    readonly_fields = ["signature_count", "count_updated_at", "created_at"]
+    readonly_fields = ["signature_count", "count_updated_at", "closed_at", "created_at"]
     inlines = [ProposalInline]
 
     @admin.display(description=_("dashboard"))
@@ -149,6 +153,7 @@ class SignatureAdmin(admin.ModelAdmin):
         "confirmed_at",
         "wants_news",
         "unsubscribed_at",
+        "suspect_reason",
     ]
     list_filter = [
         "petition",
@@ -156,14 +161,16 @@ class SignatureAdmin(admin.ModelAdmin):
         "country",
         "wants_news",
         ("unsubscribed_at", admin.EmptyFieldListFilter),
+        ("confirmation_failed_at", admin.EmptyFieldListFilter),
         "language",
         "created_at",
     ]
-    search_fields = ["email", "last_name", "first_name", "postal_code"]
+    # "=ip_hash": the hourly abuse report links here with one client address's hash.
+    search_fields = ["email", "last_name", "first_name", "postal_code", "=ip_hash"]
     date_hierarchy = "created_at"
     list_select_related = ["petition"]
     show_full_result_count = False
-    actions = ["stop_emails"]
+    actions = ["stop_emails", "invalidate", "restore", "send_confirmation_again"]
     # Signers' personal data is what they typed; staff read it, never rewrite it.
     readonly_fields = [
         "petition",
@@ -176,9 +183,17 @@ class SignatureAdmin(admin.ModelAdmin):
         "language",
         "created_at",
         "confirmation_sent_at",
+        "confirmation_failed_at",
+        "confirmation_error",
         "confirmed_at",
         "unsubscribed_at",
         "email_problem",
+        "consent",
+        "news_consent",
+        "suspect_reason",
+        "invalidated_at",
+        "ip_hash",
+        "anonymised_at",
     ]
     fields = readonly_fields
 
@@ -223,6 +238,96 @@ class SignatureAdmin(admin.ModelAdmin):
                 stopped,
             )
             % {"count": stopped},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Invalidate the selected signatures (no longer counted)"),
+        permissions=["change"],
+    )
+    def invalidate(
+        self, request: HttpRequest, queryset: QuerySet[Signature]
+    ) -> HttpResponse | None:
+        return self._decide(request, queryset, action="invalidate")
+
+    @admin.action(
+        description=_("Restore the selected signatures (counted again once confirmed)"),
+        permissions=["change"],
+    )
+    def restore(self, request: HttpRequest, queryset: QuerySet[Signature]) -> HttpResponse | None:
+        return self._decide(request, queryset, action="restore")
+
+    def _decide(
+        self, request: HttpRequest, queryset: QuerySet[Signature], *, action: str
+    ) -> HttpResponse | None:
+        """Invalidate or restore in bulk: the changelist's filter (or the ticked rows) is the
+        condition; a first step shows how many signatures it takes, the second does it."""
+        from . import abuse  # through petition.tasks, it loads Faker (see dashboard_view)
+
+        decide = abuse.invalidate if action == "invalidate" else abuse.restore
+        if request.POST.get("confirmed") != "yes":
+            filters = {k: v for k, v in request.GET.items() if k not in NOT_FILTERS}
+            context = {
+                **self.admin_site.each_context(request),
+                "title": self.get_actions(request)[action][2],
+                "opts": self.opts,
+                "action": action,
+                "count": queryset.count(),
+                "filters": export.describe(**filters),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+            }
+            return TemplateResponse(request, "admin/petition/signature/decide.html", context)
+        targets = list(
+            queryset.select_related(None).order_by("pk").only("pk", "first_name", "last_name")
+        )
+        changed = decide(queryset)
+        message = (
+            ngettext(
+                "%(count)d signature invalidated; the counts follow within seconds.",
+                "%(count)d signatures invalidated; the counts follow within seconds.",
+                changed,
+            )
+            if action == "invalidate"
+            else ngettext(
+                "%(count)d signature restored; the counts follow within seconds.",
+                "%(count)d signatures restored; the counts follow within seconds.",
+                changed,
+            )
+        ) % {"count": changed}
+        if changed:
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk,
+                queryset=targets,
+                action_flag=CHANGE,
+                change_message=message,
+                single_object=False,
+            )
+        self.message_user(request, message, messages.SUCCESS)
+        return None
+
+    @admin.action(
+        description=_("Send the confirmation e-mail again to the selected signers"),
+        permissions=["change"],
+    )
+    def send_confirmation_again(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        """After a lasting failure of the mail provider, once it works again."""
+        from . import services
+
+        pending = queryset.pending().filter(anonymised_at__isnull=True)
+        pending.update(confirmation_failed_at=None, confirmation_error="")
+        count = 0
+        for signature in pending:
+            services.send_confirmation(signature=signature)
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Confirmation e-mail queued again for %(count)d signer.",
+                "Confirmation e-mail queued again for %(count)d signers.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )
 
@@ -540,3 +645,97 @@ class UpdateAdmin(TranslationAdmin):
             % {"count": count},
         )
         return redirect(self._change_url(update))
+
+
+@admin.register(ConsentWording)
+class ConsentWordingAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "language", "text", "first_used_at"]
+    list_filter = ["kind", "language"]
+
+
+@admin.register(AbuseReport)
+class AbuseReportAdmin(ReadOnlyAdmin):
+    """The hourly reports; each links to the signatures behind a line, to invalidate them."""
+
+    list_display = ["__str__", "signatures", "suspect", "address_count", "domain_count"]
+    list_filter = ["period_end"]
+    fields = [
+        "period_start",
+        "period_end",
+        "signatures",
+        "suspect",
+        "address_lines",
+        "domain_lines",
+    ]
+
+    @admin.display(description=_("busy client addresses"))
+    def address_count(self, report: AbuseReport) -> int:
+        return len(report.addresses)
+
+    @admin.display(description=_("busy e-mail domains"))
+    def domain_count(self, report: AbuseReport) -> int:
+        return len(report.domains)
+
+    @admin.display(description=_("client addresses (keyed hashes)"))
+    def address_lines(self, report: AbuseReport) -> str:
+        changelist = reverse("admin:petition_signature_changelist")
+        rows = [
+            (f"{changelist}?{urlencode({'q': digest})}", digest[:12], total, suspect)
+            for digest, total, suspect in report.addresses
+        ]
+        return _report_table([gettext("address"), gettext("signatures"), gettext("suspect")], rows)
+
+    @admin.display(description=_("e-mail domains"))
+    def domain_lines(self, report: AbuseReport) -> str:
+        changelist = reverse("admin:petition_signature_changelist")
+        rows = [
+            (
+                f"{changelist}?{urlencode({'email__iendswith': '@' + domain})}",
+                domain,
+                total,
+                "—" if usual is None else f"{usual} %",
+                f"{share} %",
+            )
+            for domain, total, usual, share in report.domains
+        ]
+        return _report_table(
+            [
+                gettext("domain"),
+                gettext("signatures"),
+                gettext("usual share"),
+                gettext("share this hour"),
+            ],
+            rows,
+        )
+
+
+def _report_table(headers: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return gettext("None")
+    head = format_html_join("", '<th scope="col">{}</th>', ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * (len(headers) - 1) + "</tr>",
+        rows,
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+@admin.register(Switches)
+class SwitchesAdmin(admin.ModelAdmin):
+    """One row: the changelist opens it directly."""
+
+    fields = ["signing_paused", "mailings_paused", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        switches, _created = Switches.objects.get_or_create(pk=1)
+        return redirect("admin:petition_switches_change", switches.pk)

@@ -25,6 +25,9 @@ class Dashboard:
     pending: int
     unsubscribed: int
     suppressed: int
+    suspect: int
+    invalidated: int
+    confirmation_failed: int
     news_recipients: int
     chart: DailyChart | None
 
@@ -49,7 +52,7 @@ def dashboard(petition: Petition, *, today: date | None = None) -> Dashboard:
     first_day = today - timedelta(days=max(CHART_DAYS, 14) - 1)
     per_day = {
         row["day"]: row["count"]
-        for row in signatures.confirmed()
+        for row in signatures.counted()
         .filter(confirmed_at__gte=_start_of(first_day))
         .annotate(day=TruncDate("confirmed_at", tzinfo=paris))
         .values("day")
@@ -61,8 +64,16 @@ def dashboard(petition: Petition, *, today: date | None = None) -> Dashboard:
 
     suppressed = Exists(Suppression.objects.for_signature(OuterRef("email")))
     states = signatures.aggregate(
-        total=Count("pk", filter=Q(confirmed_at__isnull=False)),
+        total=Count(
+            "pk",
+            filter=Q(confirmed_at__isnull=False, suspect_reason="", invalidated_at__isnull=True),
+        ),
         pending=Count("pk", filter=Q(confirmed_at__isnull=True)),
+        suspect=Count("pk", filter=~Q(suspect_reason="") & Q(invalidated_at__isnull=True)),
+        invalidated=Count("pk", filter=Q(invalidated_at__isnull=False)),
+        confirmation_failed=Count(
+            "pk", filter=Q(confirmation_failed_at__isnull=False, confirmed_at__isnull=True)
+        ),
         unsubscribed=Count("pk", filter=Q(unsubscribed_at__isnull=False)),
         suppressed=Count("pk", filter=Q(suppressed)),
     )

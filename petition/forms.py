@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import re
+import time
 
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from .abuse import SigningTraits
+from .addresses import is_disposable
 from .models import REFERRAL_CODE_PATTERN
 from .services import SignatureDetails
 
@@ -15,6 +19,7 @@ FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 REFERRAL_CODE = re.compile(REFERRAL_CODE_PATTERN)
+FORM_TIME_SIGNER = signing.Signer(salt="petition.form.started")
 
 
 class CountryField(forms.ChoiceField):
@@ -68,6 +73,15 @@ class SignatureForm(forms.Form):
         help_text=_("Required in France."),
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "text"}),
     )
+    # Consent to sign and consent to news are separate boxes, both unticked; the words of each
+    # ticked box are kept with the signature (ConsentWording).
+    consent = forms.BooleanField(
+        label=_(
+            "I sign this manifesto. CAMELEON records my name, e-mail address, country and postal "
+            "code to confirm and count my signature, as the privacy notice explains."
+        ),
+        error_messages={"required": _("Please tick this box to sign.")},
+    )
     wants_news = forms.BooleanField(
         label=_("I would like to receive news of the campaign from CAMELEON."),
         required=False,
@@ -75,14 +89,40 @@ class SignatureForm(forms.Form):
 
     # The personal link the visitor came through (?ref=), carried from the page to the POST.
     ref = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Programs fill in every field; people never see this one (petition.abuse).
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    # When the page was shown, signed: a form sent back within seconds was not typed.
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
         # Labels stand above their fields: no colon after them, in either language.
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.fields["started"].initial = FORM_TIME_SIGNER.sign(f"{time.time():.1f}")
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip()
+        email = self.cleaned_data["email"].strip()
+        if is_disposable(email):
+            raise forms.ValidationError(
+                _(
+                    "Addresses from throwaway-mailbox services cannot sign: please use an "
+                    "address you will keep."
+                )
+            )
+        return email
+
+    def clean_started(self) -> float | None:
+        """Seconds since the page was shown; None without a genuine time. Never an error: the
+        visitor cannot see or fix this field."""
+        try:
+            started = float(FORM_TIME_SIGNER.unsign(self.cleaned_data["started"]))
+        except (signing.BadSignature, ValueError):
+            return None
+        return max(0.0, time.time() - started)
 
     def clean_ref(self) -> str:
         # Never an error: the visitor cannot see or fix this field. A malformed code is dropped.
@@ -117,4 +157,16 @@ class SignatureForm(forms.Form):
             postal_code=data["postal_code"],
             wants_news=data["wants_news"],
             referral_code=data["ref"],
+            consent_text=str(self.fields["consent"].label),
+            news_consent_text=str(self.fields["wants_news"].label),
+        )
+
+    def traits(self, *, address_hash: str = "") -> SigningTraits:
+        """What the form tells of how it was filled in, for the fraud rules."""
+        seconds = self.cleaned_data["started"]
+        return SigningTraits(
+            address_hash=address_hash,
+            honeypot=bool(self.cleaned_data["website"]),
+            fill_seconds=seconds,
+            form_time_missing=seconds is None,
         )

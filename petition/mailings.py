@@ -62,6 +62,7 @@ from .models import (
     Signature,
     SignatureQuerySet,
     Suppression,
+    Switches,
     Update,
     UpdateDelivery,
 )
@@ -361,6 +362,9 @@ def send_batch(*, update_id: int) -> BatchOutcome:
     update = Update.objects.select_related("petition").filter(pk=update_id).first()
     if update is None or update.prepared_at is None or update.finished_at is not None:
         return BatchOutcome(0, more=False)
+    if Switches.current().mailings_paused:
+        # The chain stops here; resume() starts it again once staff turn the switch off.
+        return BatchOutcome(0, more=False)
     started = time.monotonic()
     size = batch_size()
     claim = _claim(update, size)
@@ -647,6 +651,8 @@ def resume() -> ResumePlan:
     # A chain of batches that has not moved for this long has stopped.
     stalled_before = now - lease() - timedelta(seconds=batch_size() / rate if rate else 0)
     plan = ResumePlan(prepare=[], send=[])
+    if Switches.current().mailings_paused:
+        return plan
     for update in Update.objects.filter(queued_at__isnull=False, finished_at__isnull=True):
         if update.prepared_at is None:
             if update.queued_at < stalled_before:

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import caches
+from django.db import models, transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from .addresses import canonical_email
 
 
 class Petition(models.Model):
@@ -25,6 +30,8 @@ class Petition(models.Model):
     about = models.TextField(_("about the organisation"), blank=True)
     goal = models.PositiveIntegerField(_("goal"), default=100_000)
     is_open = models.BooleanField(_("open for signing"), default=True)
+    # Signatures are anonymised ANONYMISE_AFTER_DAYS after this (petition.privacy).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     signature_count = models.PositiveIntegerField(
         _("confirmed signatures"),
         default=0,
@@ -44,6 +51,15 @@ class Petition(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.is_open:
+            self.closed_at = None
+        elif self.closed_at is None:
+            self.closed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("petition", args=[self.slug])
@@ -84,12 +100,28 @@ class Proposal(models.Model):
 
 
 class SignatureQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs) -> list[Signature]:
+        # save() is skipped here: the canonical address is filled in the same way.
+        objs = list(objs)
+        for signature in objs:
+            if signature.anonymised_at is None:
+                signature.email_canonical = canonical_email(signature.email)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def confirmed(self) -> SignatureQuerySet:
         return self.filter(confirmed_at__isnull=False)
 
     def counted(self) -> SignatureQuerySet:
-        """The signatures that make up a petition's public count."""
-        return self.confirmed()
+        """The signatures that make up a petition's public count: confirmed, neither suspect
+        nor invalidated by staff."""
+        return self.confirmed().filter(suspect_reason="", invalidated_at__isnull=True)
+
+    def suspect(self) -> SignatureQuerySet:
+        """Signatures the fraud rules set aside until staff clear them (petition.abuse)."""
+        return self.exclude(suspect_reason="").filter(invalidated_at__isnull=True)
+
+    def invalidated(self) -> SignatureQuerySet:
+        return self.filter(invalidated_at__isnull=False)
 
     def pending(self) -> SignatureQuerySet:
         return self.filter(confirmed_at__isnull=True)
@@ -108,15 +140,17 @@ class SignatureQuerySet(models.QuerySet):
 
     def news_recipients(self) -> SignatureQuerySet:
         """Who receives the campaign's updates: confirmed, asked for news, still reachable."""
-        return self.confirmed().filter(wants_news=True).reachable()
+        return self.counted().filter(wants_news=True).reachable()
 
     def with_status(self, status: str) -> SignatureQuerySet:
         """The signatures in one of SignatureStatus; "all" (or "") filters nothing."""
         if status in ("", "all"):
             return self
         filters = {
-            SignatureStatus.CONFIRMED: self.confirmed,
+            SignatureStatus.CONFIRMED: self.counted,
             SignatureStatus.PENDING: self.pending,
+            SignatureStatus.SUSPECT: self.suspect,
+            SignatureStatus.INVALIDATED: self.invalidated,
             SignatureStatus.UNSUBSCRIBED: lambda: self.filter(unsubscribed_at__isnull=False),
             SignatureStatus.SUPPRESSED: self.suppressed,
         }
@@ -125,10 +159,9 @@ class SignatureQuerySet(models.QuerySet):
         return filters[status]()
 
     def for_email(self, email: str) -> SignatureQuerySet:
-        # The unique constraint's own comparison, which its index serves. iexact compares
-        # upper() instead, and the two disagree on a few letters (dotted capital I, long s,
-        # Kelvin sign): a signature the constraint finds, iexact may miss, or find twice.
-        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
+        """The signatures of the mailbox an address reaches, however it is spelt: the unique
+        constraint's own comparison, which its index serves."""
+        return self.filter(email_canonical=canonical_email(email))
 
     def with_referred_count(self) -> SignatureQuerySet:
         """Annotate referred_count: the confirmed signatures made through each one's link.
@@ -136,7 +169,14 @@ class SignatureQuerySet(models.QuerySet):
         For listings and mailings; one signature's figure is Signature.referred_count().
         """
         return self.annotate(
-            referred_count=Count("referrals", filter=Q(referrals__confirmed_at__isnull=False))
+            referred_count=Count(
+                "referrals",
+                filter=Q(
+                    referrals__confirmed_at__isnull=False,
+                    referrals__suspect_reason="",
+                    referrals__invalidated_at__isnull=True,
+                ),
+            )
         )
 
 
@@ -160,12 +200,60 @@ class Signature(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     email = models.EmailField(_("e-mail address"), max_length=254)
+    # The mailbox the address reaches (petition.addresses): what "one signature per person"
+    # compares. Empty once the signature is anonymised.
+    email_canonical = models.CharField(max_length=254, editable=False)
     country = CountryField(_("country"), default="FR")
     postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
     wants_news = models.BooleanField(_("wants news of the campaign"), default=False)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    # What the signer agreed to, word for word, when they signed (created_at).
+    consent = models.ForeignKey(
+        "ConsentWording",
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("consent to sign"),
+    )
+    news_consent = models.ForeignKey(
+        "ConsentWording",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("consent to news"),
+    )
+    # A keyed hash of the client address, for the fraud rules; never the address itself, and
+    # dropped after IP_HASH_RETENTION_DAYS (petition.privacy).
+    ip_hash = models.CharField(
+        _("client address (keyed hash)"), max_length=64, blank=True, default="", db_default=""
+    )
+    suspect_reason = models.CharField(
+        _("why suspect"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Set by the fraud rules: not counted until staff restore it."),
+    )
+    invalidated_at = models.DateTimeField(_("invalidated by staff at"), null=True, blank=True)
+    # A task holds the confirmation e-mail from confirmation_claimed_at until it has left, so
+    # that a sweep or a redelivered task never sends a second copy (petition.tasks).
+    confirmation_claim = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
+    confirmation_claimed_at = models.DateTimeField(null=True, editable=False)
     confirmation_sent_at = models.DateTimeField(_("confirmation e-mail sent at"), null=True)
+    confirmation_failed_at = models.DateTimeField(
+        _("confirmation e-mail failed at"), null=True, blank=True
+    )
+    confirmation_error = models.TextField(
+        _("why the confirmation e-mail failed"), blank=True, default="", db_default=""
+    )
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
     # Set on confirmation: only a counted signature has a link of its own to share. The
@@ -192,8 +280,11 @@ class Signature(models.Model):
         permissions = [("export_signatures", _("Can export signatures"))]
         ordering = ["-created_at"]
         constraints = [
+            # Anonymised signatures have no address left to compare.
             models.UniqueConstraint(
-                Lower("email"), "petition", name="one_signature_per_email_per_petition"
+                fields=["petition", "email_canonical"],
+                condition=~models.Q(email_canonical=""),
+                name="one_signature_per_mailbox_per_petition",
             ),
             models.CheckConstraint(
                 condition=models.Q(confirmed_at__isnull=True)
@@ -209,10 +300,27 @@ class Signature(models.Model):
         ]
         indexes = [
             models.Index(fields=["petition", "confirmed_at"], name="signature_confirmed_idx"),
+            models.Index(fields=["ip_hash", "created_at"], name="signature_ip_hash_idx"),
+            # What the sweep for unsent confirmation e-mails and the deletion of stale pending
+            # signatures look through: the pending few, never the confirmed million.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(confirmed_at__isnull=True),
+                name="signature_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.anonymised_at is None:
+            self.email_canonical = canonical_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_counted(self) -> bool:
+        return self.is_confirmed and not self.suspect_reason and self.invalidated_at is None
 
     @property
     def is_confirmed(self) -> bool:
@@ -259,7 +367,7 @@ class Signature(models.Model):
     def referred_count(self) -> int:
         """How many people signed through this signer's link and confirmed: counted only once
         confirmed, like every signature."""
-        return Signature.objects.confirmed().filter(referred_by=self).count()
+        return Signature.objects.counted().filter(referred_by=self).count()
 
     def mark_unsubscribed(self) -> bool:
         """Stop the campaign's e-mails to this signer; False if already done."""
@@ -271,9 +379,43 @@ class Signature(models.Model):
             self.unsubscribed_at = now
         return bool(updated)
 
-    def mark_confirmation_sent(self) -> None:
+    def claim_confirmation(self, claim: str, *, again: bool = False) -> bool:
+        """Hold this signature's confirmation e-mail for one sending, named by `claim` (a task
+        id); False if it has already left (unless sending it `again`, as asked), or another
+        sending holds it. A sending killed midway loses its hold after CONFIRMATION_CLAIM_SECONDS,
+        or at once to its own task run again."""
+        now = timezone.now()
+        expired = now - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
+        free = Q(confirmation_claim="") | Q(confirmation_claim=claim)
+        free |= Q(confirmation_claimed_at__lt=expired)
+        rows = Signature.objects.filter(free, pk=self.pk, confirmed_at__isnull=True)
+        if not again:
+            rows = rows.filter(confirmation_sent_at__isnull=True)
+        return bool(rows.update(confirmation_claim=claim, confirmation_claimed_at=now))
+
+    def release_confirmation(self, claim: str) -> None:
+        Signature.objects.filter(pk=self.pk, confirmation_claim=claim).update(
+            confirmation_claim="", confirmation_claimed_at=None
+        )
+
+    def mark_confirmation_sent(self, claim: str = "") -> None:
         self.confirmation_sent_at = timezone.now()
-        Signature.objects.filter(pk=self.pk).update(confirmation_sent_at=self.confirmation_sent_at)
+        Signature.objects.filter(pk=self.pk).update(
+            confirmation_sent_at=self.confirmation_sent_at,
+            confirmation_failed_at=None,
+            confirmation_error="",
+        )
+        self.release_confirmation(claim)
+
+    def mark_confirmation_failed(self, error: str, claim: str = "") -> None:
+        """The confirmation e-mail could not be sent, even after retries: staff see why."""
+        self.confirmation_failed_at = timezone.now()
+        self.confirmation_error = error[:2000]
+        Signature.objects.filter(pk=self.pk).update(
+            confirmation_failed_at=self.confirmation_failed_at,
+            confirmation_error=self.confirmation_error,
+        )
+        self.release_confirmation(claim)
 
 
 class PetitionFigures(models.Model):
@@ -308,6 +450,8 @@ class SignatureStatus(models.TextChoices):
     PENDING = "pending", _("waiting for confirmation")
     UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
     SUPPRESSED = "suppressed", _("address bouncing or complaining")
+    SUSPECT = "suspect", _("suspect, not counted")
+    INVALIDATED = "invalidated", _("invalidated by staff")
 
 
 class ExportRecord(models.Model):
@@ -578,3 +722,115 @@ class UpdateDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.update_id} → {self.signature_id}"
+
+
+# Consent, fraud and the site's switches.
+
+
+class ConsentWording(models.Model):
+    """The exact words a signer agreed to, kept once however many signed them."""
+
+    class Kind(models.TextChoices):
+        SIGN = "sign", _("to sign")
+        NEWS = "news", _("to receive news")
+
+    kind = models.CharField(_("consent"), max_length=10, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.TextField(_("wording"))
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    first_used_at = models.DateTimeField(_("first used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent wording")
+        verbose_name_plural = _("consent wordings")
+        ordering = ["-first_used_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language}): {self.text[:60]}"
+
+    @classmethod
+    def digest_of(cls, kind: str, language: str, text: str) -> str:
+        return hashlib.sha256(f"{kind}\0{language}\0{text}".encode()).hexdigest()
+
+    @classmethod
+    def record(cls, kind: str, language: str, text: str) -> int:
+        """The id of this wording, stored the first time anyone agrees to it."""
+        digest = cls.digest_of(kind, language, text)
+        key = f"petition:consent:{digest}"
+        cached = caches["local"].get(key)
+        if cached is not None:
+            return cached
+        wording, _created = cls.objects.get_or_create(
+            digest=digest, defaults={"kind": kind, "language": language, "text": text}
+        )
+        # Wordings change with a release, not between requests: each process remembers their
+        # ids, once committed (a rolled-back row must not be referred to again).
+        transaction.on_commit(lambda: caches["local"].set(key, wording.pk, 3600))
+        return wording.pk
+
+
+class Switches(models.Model):
+    """The site's kill switches, one row that staff turn in the admin."""
+
+    signing_paused = models.BooleanField(
+        _("signing paused"),
+        default=False,
+        help_text=_("The form is replaced by a notice; nothing is lost, visitors come back."),
+    )
+    mailings_paused = models.BooleanField(
+        _("updates to signers paused"),
+        default=False,
+        help_text=_("Sendings in progress stop after their current batch and resume when off."),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("kill switches")
+        verbose_name_plural = _("kill switches")
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return str(_("kill switches"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+        caches["local"].delete(SWITCHES_CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> Switches:
+        """The switches as they stand, read at most once a second per process."""
+        local = caches["local"]
+        switches = local.get(SWITCHES_CACHE_KEY)
+        if switches is None:
+            switches = cls.objects.filter(pk=1).first() or cls(pk=1)
+            local.set(SWITCHES_CACHE_KEY, switches, settings.SWITCHES_CACHE_SECONDS)
+        return switches
+
+
+SWITCHES_CACHE_KEY = "petition:switches"
+
+
+class AbuseReport(models.Model):
+    """An hour of signing seen from afar (petition.abuse): the client addresses (as keyed
+    hashes) and e-mail domains that signed unusually often, for staff to look into."""
+
+    period_start = models.DateTimeField(_("from"))
+    period_end = models.DateTimeField(_("to"), db_index=True)
+    signatures = models.PositiveIntegerField(_("signatures in the hour"), default=0)
+    suspect = models.PositiveIntegerField(_("of which suspect"), default=0)
+    # [[hash, signatures, suspect], …] and [[domain, signatures, usual share %, share %], …]
+    addresses = models.JSONField(_("client addresses"), default=list)
+    domains = models.JSONField(_("e-mail domains"), default=list)
+
+    class Meta:
+        verbose_name = _("hourly abuse report")
+        verbose_name_plural = _("hourly abuse reports")
+        ordering = ["-period_end"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.period_start)
+        end = timezone.localtime(self.period_end)
+        return f"{start:%Y-%m-%d %H:%M} → {end:%H:%M}"

@@ -9,8 +9,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import tasks
-from .models import Petition, Signature, Suppression
+from . import abuse, tasks
+from .models import ConsentWording, Petition, Signature, Suppression
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class SignatureDetails:
     wants_news: bool
     # The personal link the signer came through, if any: a confirmed signer's referral code.
     referral_code: str = ""
+    # The words of the boxes the signer ticked, as shown to them.
+    consent_text: str = ""
+    news_consent_text: str = ""
 
 
 def _after_commit(task, *args: object) -> None:
@@ -30,12 +33,19 @@ def _after_commit(task, *args: object) -> None:
     transaction.on_commit(partial(task.delay, *args), robust=True)
 
 
-def sign(*, petition: Petition, details: SignatureDetails, language: str) -> Signature:
+def sign(
+    *,
+    petition: Petition,
+    details: SignatureDetails,
+    language: str,
+    traits: abuse.SigningTraits = abuse.UNKNOWN_TRAITS,
+) -> Signature:
     """Record a signature, or find the one this address already made, and e-mail the signer.
 
     A new or still pending signature gets its confirmation link; a confirmed one gets a note
     saying so. The caller answers the same way in every case, so nobody can learn whether an
-    address has signed.
+    address has signed. A signature that trips the fraud rules (petition.abuse) is recorded
+    and e-mailed like any other, and set aside as suspect.
     """
     try:
         with transaction.atomic():
@@ -49,13 +59,25 @@ def sign(*, petition: Petition, details: SignatureDetails, language: str) -> Sig
                 postal_code=details.postal_code,
                 wants_news=details.wants_news,
                 language=language,
+                consent_id=_wording(ConsentWording.Kind.SIGN, language, details.consent_text),
+                news_consent_id=_wording(
+                    ConsentWording.Kind.NEWS,
+                    language,
+                    details.news_consent_text if details.wants_news else "",
+                ),
+                ip_hash=traits.address_hash,
+                suspect_reason=abuse.suspect_reason(petition, traits),
             )
-            send_confirmation(signature=signature)
+            send_confirmation(signature=signature, again=False)
     except IntegrityError:
         # The address signed already (perhaps a moment ago, in a concurrent request).
         signature = Signature.objects.filter(petition=petition).for_email(details.email).get()
         send_confirmation(signature=signature)
     return signature
+
+
+def _wording(kind: str, language: str, text: str) -> int | None:
+    return ConsentWording.record(kind, language, text) if text else None
 
 
 def _referrer_id(petition: Petition, referral_code: str) -> int | None:
@@ -64,19 +86,23 @@ def _referrer_id(petition: Petition, referral_code: str) -> int | None:
     if not referral_code:
         return None
     return (
-        Signature.objects.confirmed()
+        Signature.objects.counted()
         .filter(petition=petition, referral_code=referral_code)
         .values_list("pk", flat=True)
         .first()
     )
 
 
-def send_confirmation(*, signature: Signature) -> None:
-    """Queue the e-mail a signer needs next: the confirmation link, or "already signed"."""
+def send_confirmation(*, signature: Signature, again: bool = True) -> None:
+    """Queue the e-mail a signer needs next: the confirmation link, or "already signed".
+
+    The first link leaves once, whatever happens to the worker sending it; a signer who asks
+    for it again (signing again, "send it again") gets a new copy.
+    """
     if signature.is_confirmed:
         _after_commit(tasks.send_already_signed_email, signature.pk)
     else:
-        _after_commit(tasks.send_confirmation_email, signature.pk)
+        _after_commit(tasks.send_confirmation_email, signature.pk, again)
 
 
 @transaction.atomic

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError
-from celery import shared_task
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import OperationalError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from . import counting, figures, mailings
+from . import abuse, counting, figures, mailings, privacy
 from .emails import build_message, confirmation_url
 from .models import Petition, Signature, Suppression, Update
 
@@ -32,16 +35,81 @@ MAIL_RETRY = {
 }
 
 
-@shared_task(**MAIL_RETRY)
-def send_confirmation_email(signature_id: int) -> bool:
-    """Send the confirmation link to a pending signature. Returns whether a message left."""
+@shared_task(bind=True, max_retries=MAIL_RETRY["max_retries"])
+def send_confirmation_email(task: Task, signature_id: int, again: bool = False) -> bool:
+    """Send the confirmation link to a pending signature, once: a copy that has left is not
+    sent again, unless the signer asked for it `again`. Returns whether a message left.
+
+    The signature is held for this task while the message leaves (Signature.claim_confirmation),
+    so a sweep or a second request meanwhile sends nothing; this task run again after its worker
+    died takes its hold back at once. A failure is retried with back-off; one that lasts is
+    recorded on the signature, where staff see it.
+    """
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
     if signature is None or signature.is_confirmed or _suppressed(signature):
         return False
+    claim = task.request.id or "in-process"
+    if not signature.claim_confirmation(claim, again=again):
+        return False
     message = build_message(signature, "confirm", {"confirm_url": confirmation_url(signature)})
-    message.send()
-    signature.mark_confirmation_sent()
+    try:
+        message.send()
+    except TRANSIENT_MAIL_ERRORS as error:
+        # Without a broker nothing could run a retry later: the failure is for staff at once.
+        if task.request.retries >= task.max_retries or task.app.conf.task_always_eager:
+            signature.mark_confirmation_failed(_describe(error), claim)
+            raise
+        signature.release_confirmation(claim)
+        raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
+    except Exception as error:
+        # Not worth another try (a refused address, a template error): staff see it at once.
+        signature.mark_confirmation_failed(_describe(error), claim)
+        raise
+    signature.mark_confirmation_sent(claim)
     return True
+
+
+def _backoff(retries: int) -> int:
+    return get_exponential_backoff_interval(
+        factor=MAIL_RETRY["retry_backoff"],
+        retries=retries,
+        maximum=MAIL_RETRY["retry_backoff_max"],
+        full_jitter=True,
+    )
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+@shared_task(expires=60)
+def send_missing_confirmations() -> int:
+    """Every minute (beat): queue again the confirmation e-mails that never left (the broker
+    was down when the signer signed, or a worker died holding one). Returns how many."""
+    now = timezone.now()
+    expired = now - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
+    missing = (
+        Signature.objects.pending()
+        .filter(
+            confirmation_sent_at__isnull=True,
+            confirmation_failed_at__isnull=True,
+            anonymised_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=settings.CONFIRMATION_SWEEP_AFTER_SECONDS),
+            created_at__gte=now - timedelta(seconds=settings.CONFIRMATION_MAX_AGE),
+        )
+        .filter(Q(confirmation_claim="") | Q(confirmation_claimed_at__lt=expired))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    ids = list(missing)
+    for signature_id in ids:
+        send_confirmation_email.delay(signature_id)
+    if ids:
+        logger.warning("Queued again %d confirmation e-mails that had not left.", len(ids))
+    return len(ids)
+
+
+SWEEP_BATCH = 2000
 
 
 @shared_task(**MAIL_RETRY)
@@ -162,3 +230,25 @@ def resume_updates() -> None:
         prepare_update.delay(update_id)
     for update_id in plan.send:
         send_update_batch.delay(update_id)
+
+
+# Abuse and privacy.
+
+
+@shared_task(expires=30 * 60)
+def write_abuse_report() -> None:
+    """Every hour (beat): the addresses and e-mail domains that signed unusually often."""
+    abuse.report()
+
+
+@shared_task(expires=6 * 3600)
+def apply_retention() -> None:
+    """Every day (beat): delete, drop and anonymise what the privacy notice says we do not keep."""
+    done = privacy.apply_retention()
+    logger.info(
+        "Retention: %d unconfirmed signatures deleted, %d address hashes dropped, "
+        "%d signatures anonymised.",
+        done.pending_deleted,
+        done.address_hashes_dropped,
+        done.anonymised,
+    )

@@ -17,6 +17,7 @@ from .models import Signature
 CONFIRM_SALT = "petition.signature.confirm"
 UNSUBSCRIBE_SALT = "petition.signature.unsubscribe"
 SHARING_SALT = "petition.signature.sharing"
+WITHDRAW_SALT = "petition.signature.withdraw"
 
 
 class InvalidToken(Exception):
@@ -71,3 +72,13 @@ def read_sharing_token(token: str) -> Signature:
     if not signature.is_confirmed:
         raise InvalidToken
     return signature
+
+
+def make_withdrawal_token(signature: Signature) -> str:
+    return _make(signature, WITHDRAW_SALT)
+
+
+def read_withdrawal_token(token: str) -> Signature:
+    """The signature its signer takes back. Offered from the unsubscribe page, which every
+    e-mail links to; like it, these links never expire."""
+    return _read(token, WITHDRAW_SALT, None)

@@ -11,6 +11,7 @@ urlpatterns = [
     path(_("confirm/<str:token>/"), views.confirm, name="confirm"),
     path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
     path(_("share/<str:token>/"), views.sharing_page, name="sharing"),
+    path(_("withdraw/<str:token>/"), views.withdraw, name="withdraw"),
     path("embed/<slug:slug>/", views.embed, name="embed"),
 ]
 

@@ -19,15 +19,19 @@ from django.views.decorators.http import (
 )
 from django_ratelimit.decorators import ratelimit
 
-from . import services, sharing
+from manifesto.proxies import client_ip
+
+from . import abuse, privacy, services, sharing
 from .forms import REFERRAL_CODE, SignatureForm
-from .models import Petition, Signature
+from .models import Petition, Signature, Switches
 from .tokens import (
     InvalidToken,
     make_sharing_token,
+    make_withdrawal_token,
     read_confirmation_token,
     read_sharing_token,
     read_unsubscribe_token,
+    read_withdrawal_token,
 )
 
 PENDING_SESSION_KEY = "pending_signature"
@@ -65,6 +69,7 @@ def render_petition(
         "petition": petition,
         "form": form,
         "share": sharing.share(petition),
+        "signing_paused": Switches.current().signing_paused,
     }
     return render(request, "petition/petition.html", context, status=status)
 
@@ -84,7 +89,8 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     two, and fills them in for each request: a surge of readers costs little more than a copy.
     """
     local = caches["local"]
-    key = f"petition-page:{slug}:{get_language()}"
+    paused = Switches.current().signing_paused
+    key = f"petition-page:{slug}:{get_language()}:{paused}"
     page = local.get(key)
     if page is None:
         petition = open_petition(slug)
@@ -120,6 +126,12 @@ def personal_sharing(signature: Signature) -> dict:
     rate=lambda g, r: settings.SIGN_RATE_PER_EMAIL if submitted_email(g, r) else None,
     method="POST",
 )
+@ratelimit(
+    group="sign-petition",
+    key=lambda g, r: r.resolver_match.kwargs.get("slug", ""),
+    rate=lambda g, r: settings.SIGN_RATE_PER_PETITION or None,
+    method="POST",
+)
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition's page; a valid POST records the signature and asks for confirmation."""
     if request.method != "POST":
@@ -129,9 +141,14 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not petition.is_open:
         form.add_error(None, gettext("This petition is closed: it no longer takes signatures."))
         return render_petition(request, petition, form, status=403)
+    if Switches.current().signing_paused:
+        # The visitor's entries stay in the form, to send again once signing is back.
+        form.is_valid()
+        return render_petition(request, petition, form, status=503)
     if not form.is_valid():
         return render_petition(request, petition, form, status=400)
-    services.sign(petition=petition, details=form.details(), language=get_language())
+    traits = form.traits(address_hash=abuse.address_hash(client_ip(request)))
+    services.sign(petition=petition, details=form.details(), language=get_language(), traits=traits)
     # The address as typed, never the signature's id: the session cookie is readable, and an
     # old id would tell that the address had signed before.
     request.session[PENDING_SESSION_KEY] = form.cleaned_data["email"]
@@ -201,11 +218,30 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         signature = read_unsubscribe_token(token)
     except InvalidToken:
         return render(request, "petition/invalid_link.html", status=400)
-    context = {"signature": signature, "petition": signature.petition}
+    context = {
+        "signature": signature,
+        "petition": signature.petition,
+        "withdrawal_token": make_withdrawal_token(signature),
+    }
     if request.method != "POST":
         return render(request, "petition/unsubscribe.html", context)
     services.unsubscribe(signature=signature)
     return render(request, "petition/unsubscribed.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks "are you sure?"; its POST erases the signature and corrects the count."""
+    try:
+        signature = read_withdrawal_token(token)
+    except InvalidToken:
+        return render(request, "petition/invalid_link.html", status=400)
+    petition = signature.petition
+    if request.method != "POST":
+        return render(request, "petition/withdraw.html", {"petition": petition})
+    privacy.withdraw(signature=signature)
+    return render(request, "petition/withdrawn.html", {"petition": petition})
 
 
 @xframe_options_exempt  # Made for partner sites' iframes, unlike every other page.

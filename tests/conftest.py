@@ -24,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from petition import services
+from petition.forms import FORM_TIME_SIGNER
 from petition.models import Petition, Signature
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -83,14 +84,21 @@ def signature(petition: Petition) -> Signature:
 
 @pytest.fixture
 def signer_data() -> dict[str, str]:
-    """What a citizen in France types into the signing form."""
+    """What a citizen in France types into the signing form, having read the page a minute."""
     return {
         "first_name": "Camille",
         "last_name": "Durand",
         "email": "camille.durand@example.org",
         "country": "FR",
         "postal_code": "75011",
+        "consent": "on",
+        "started": form_shown(seconds_ago=60),
     }
+
+
+def form_shown(*, seconds_ago: float) -> str:
+    """The signed time a signing form carries, as if its page was shown seconds_ago."""
+    return FORM_TIME_SIGNER.sign(f"{time.time() - seconds_ago:.1f}")
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +109,15 @@ def empty_caches(settings):
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request leaves its language active in the thread: every test starts in the site's
+    default language, whatever the one before it asked for."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -31,7 +31,13 @@ def test_every_field_has_a_label_and_an_autocomplete_token(client, petition, lan
         if field.tag in {"input", "select", "textarea"}
         and field.attrs.get("type") not in {"hidden", "submit"}
     ]
-    assert {field.attrs["name"] for field in fields} == {*AUTOCOMPLETE, "wants_news"}
+    # With the two consent boxes, and the honeypot, which only programs ever see.
+    assert {field.attrs["name"] for field in fields} == {
+        *AUTOCOMPLETE,
+        "consent",
+        "wants_news",
+        "website",
+    }
     for field in fields:
         label = form.find("label", for_=field.attrs["id"])
         assert label.text, field
@@ -40,13 +46,25 @@ def test_every_field_has_a_label_and_an_autocomplete_token(client, petition, lan
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_consent_box_sits_in_a_fieldset_with_a_legend(client, petition, lang, url, html):
+def test_the_news_box_sits_in_a_fieldset_with_a_legend(client, petition, lang, url, html):
     form = signing_form(html(client.get(url(lang, "home"))))
 
-    checkbox = form.find("input", type="checkbox")
+    checkbox = form.find("input", type="checkbox", name="wants_news")
     fieldset = checkbox.closest("fieldset")
     assert fieldset.find("legend").text
     assert "checked" not in checkbox.attrs, "consent is never ticked in advance"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_consent_to_sign_is_its_own_box_never_ticked_in_advance(client, petition, lang, url, html):
+    form = signing_form(html(client.get(url(lang, "home"))))
+
+    checkbox = form.find("input", type="checkbox", name="consent")
+    assert "checked" not in checkbox.attrs
+    assert "required" in checkbox.attrs
+    news = form.find("input", type="checkbox", name="wants_news").closest("fieldset")
+    assert not news.find_all("input", name="consent"), "not grouped with the optional news box"
+    assert form.find("label", for_=checkbox.attrs["id"]).text
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -26,6 +26,13 @@ def test_form_accepts_a_french_signer_and_hands_over_their_details(signer_data):
         country="FR",
         postal_code=signer_data["postal_code"],
         wants_news=True,
+        consent_text=translation.gettext(
+            "I sign this manifesto. CAMELEON records my name, e-mail address, country and "
+            "postal code to confirm and count my signature, as the privacy notice explains."
+        ),
+        news_consent_text=translation.gettext(
+            "I would like to receive news of the campaign from CAMELEON."
+        ),
     )
 
 

@@ -280,8 +280,11 @@ def test_typed_values_stay_in_the_form_after_an_error(petition, sign, lang, html
 
     assert response.status_code == 400
     form = html(response).find("form", class_="sign-form")
-    assert form.form_data() | {"csrfmiddlewaretoken": ""} == {
+    assert form.form_data() | {"csrfmiddlewaretoken": "", "started": ""} == {
         "csrfmiddlewaretoken": "",
+        "started": "",
+        "website": "",
+        "consent": "on",
         "first_name": "Camille",
         "last_name": "Durand",
         "email": "camille.durand@",

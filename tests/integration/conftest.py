@@ -47,6 +47,7 @@ from playwright.sync_api import (
 from pytest_django.live_server_helper import LiveServer
 
 from manifesto.celery import app as celery_app
+from petition.forms import SignatureForm
 from tests.conftest import IN_CI, MANIFESTO_SLUG, require_service
 
 from .waiting import wait_until
@@ -528,3 +529,15 @@ def site_url_is_live_server(settings, live_server: LiveServer) -> str:
     them."""
     settings.SITE_URL = live_server.url
     return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def forms_filled_at_machine_speed(settings) -> None:
+    """Tests fill the signing form in milliseconds, which the fraud rules rightly find
+    suspect (tests/test_abuse.py): here, every signature should count."""
+    settings.SIGN_MIN_SECONDS = 0
+
+
+def consent_label() -> str:
+    """The consent-to-sign box's label, in the active language."""
+    return str(SignatureForm.base_fields["consent"].label)

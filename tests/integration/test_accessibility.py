@@ -20,6 +20,7 @@ from petition.models import Petition, Signature
 from petition.templatetags.typography import typeset
 from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
 from tests.conftest import MANIFESTO_SLUG, links_in
+from tests.integration.conftest import consent_label
 
 if TYPE_CHECKING:
     from .conftest import Tabs
@@ -233,6 +234,8 @@ def test_signing_with_the_keyboard_alone(
         ]:
             tab_to(tab, lambda focus, field=field: focus["id"] == field)
             tab.keyboard.type(typed)
+        tab_to(tab, lambda focus: focus["id"] == "id_consent")
+        tab.keyboard.press("Space")
         tab_to(tab, lambda focus: focus["id"] == "id_wants_news")
         tab.keyboard.press("Space")
         tab_to(tab, lambda focus: focus["tag"] == "button" and focus["type"] == "submit")
@@ -260,6 +263,7 @@ def test_signing_and_confirming_work_without_javascript(
         tab.get_by_label(gettext("Last name"), exact=True).fill("Moreau")
         tab.get_by_label(gettext("E-mail address"), exact=True).fill("claude.moreau@example.org")
         tab.get_by_label(gettext("Postal code"), exact=True).fill("69003")
+        tab.get_by_label(consent_label()).check()
         tab.get_by_role("button", name=gettext("Sign"), exact=True).click()
         expect(tab.get_by_role("heading", level=1)).to_have_text(gettext("Check your inbox"))
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from petition.models import Petition, Signature
 from tests.conftest import MANIFESTO_SLUG
+from tests.integration.conftest import consent_label
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
@@ -58,6 +59,7 @@ def test_citizen_signs_confirms_and_unsubscribes(
         page.get_by_label(label(gettext("E-mail address"))).fill(address)
         page.get_by_label(label(gettext("Country"))).select_option("FR")
         page.get_by_label(label(gettext("Postal code"))).fill("69003")
+        page.get_by_label(consent_label()).check()
         page.get_by_label(
             gettext("I would like to receive news of the campaign from CAMELEON.")
         ).check()

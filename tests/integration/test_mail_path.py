@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from petition.models import Petition, Signature
-from tests.conftest import MANIFESTO_SLUG
+from tests.conftest import MANIFESTO_SLUG, form_shown
 
 from .waiting import wait_until
 
@@ -42,6 +42,8 @@ def sign(client: Client, language: str, email: str) -> HttpResponse:
             "email": email,
             "country": "FR",
             "postal_code": "75011",
+            "consent": "on",
+            "started": form_shown(seconds_ago=60),
         },
     )
 

@@ -18,6 +18,7 @@ from petition.models import Petition, Signature
 from petition.sharing import share_text
 from petition.templatetags.typography import typeset
 from tests.conftest import links_in
+from tests.integration.conftest import consent_label
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMessage
@@ -57,6 +58,7 @@ def fill_the_form(tab: Page, *, first_name: str, email: str) -> None:
     tab.get_by_label(label(gettext("Last name"))).fill("Moreau")
     tab.get_by_label(label(gettext("E-mail address"))).fill(email)
     tab.get_by_label(label(gettext("Postal code"))).fill("69003")
+    tab.get_by_label(consent_label()).check()
     tab.get_by_role("button", name=gettext("Sign"), exact=True).click()
     expect(tab.get_by_role("heading", level=1)).to_have_text(gettext("Check your inbox"))
 

@@ -21,6 +21,7 @@ from faker.providers.person.en_GB import Provider as BritishNames
 from faker.providers.person.fr_FR import Provider as FrenchNames
 from psycopg import sql
 
+from petition.addresses import canonical_email
 from petition.models import Petition, Signature
 from petition.tasks import refresh_signature_count
 
@@ -30,6 +31,7 @@ FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "email_canonical",
     "country",
     "postal_code",
     "wants_news",
@@ -208,6 +210,7 @@ class SignatureFaker:
                 first_name,
                 last_name,
                 email,
+                canonical_email(email),
                 country.code,
                 country.postal_code(random),
                 random() < WANTS_NEWS_SHARE,

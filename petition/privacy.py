@@ -1,0 +1,101 @@
+"""How long personal data is kept, and a signer's right to take their signature back.
+
+The privacy notice (templates/manifesto/privacy.html) promises what this module does; change
+both together. Retention runs daily from Celery beat (petition.tasks.apply_retention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from . import tasks
+from .models import Petition, Signature
+
+
+@dataclass(frozen=True)
+class Retention:
+    """What one pass of retention did."""
+
+    pending_deleted: int
+    address_hashes_dropped: int
+    anonymised: int
+
+
+def apply_retention() -> Retention:
+    return Retention(
+        pending_deleted=delete_stale_pending(),
+        address_hashes_dropped=drop_old_address_hashes(),
+        anonymised=anonymise_closed_petitions(),
+    )
+
+
+def delete_stale_pending() -> int:
+    """Signatures nobody confirmed within PENDING_RETENTION_DAYS: never counted, so deleting
+    them changes no count."""
+    cutoff = timezone.now() - timedelta(days=settings.PENDING_RETENTION_DAYS)
+    stale = Signature.objects.pending().filter(created_at__lt=cutoff)
+    with transaction.atomic():
+        _forget_in_history(stale)
+        deleted, _ = stale.delete()
+    return deleted
+
+
+def drop_old_address_hashes() -> int:
+    """The fraud rules look back an hour, the report a day: older hashes serve nothing."""
+    cutoff = timezone.now() - timedelta(days=settings.IP_HASH_RETENTION_DAYS)
+    return Signature.objects.filter(created_at__lt=cutoff).exclude(ip_hash="").update(ip_hash="")
+
+
+def anonymise_closed_petitions() -> int:
+    """Erase who signed a petition closed more than ANONYMISE_AFTER_DAYS ago. The signatures
+    stay, with their country, postal code and dates, so that the counts and figures stay true."""
+    cutoff = timezone.now() - timedelta(days=settings.ANONYMISE_AFTER_DAYS)
+    closed = Petition.objects.filter(is_open=False, closed_at__lt=cutoff)
+    return anonymise(Signature.objects.filter(petition__in=closed))
+
+
+def anonymise(signatures: QuerySet[Signature]) -> int:
+    rows = signatures.filter(anonymised_at__isnull=True)
+    with transaction.atomic():
+        _forget_in_history(rows)
+        return rows.update(
+            first_name="",
+            last_name="",
+            email="",
+            email_canonical="",
+            ip_hash="",
+            referral_code="",
+            confirmation_error="",
+            anonymised_at=timezone.now(),
+        )
+
+
+def withdraw(*, signature: Signature) -> None:
+    """Take a signature back at its signer's request: erase it, and correct the count."""
+    petition_id = signature.petition_id
+    with transaction.atomic():
+        _forget_in_history(Signature.objects.filter(pk=signature.pk))
+        signature.delete()
+        # An exact recount: the signature may already be part of the settled count.
+        transaction.on_commit(lambda: tasks.refresh_signature_count.delay(petition_id), robust=True)
+        transaction.on_commit(
+            lambda: tasks.refresh_petition_figures.delay(petition_id), robust=True
+        )
+
+
+def _forget_in_history(signatures: QuerySet[Signature]) -> None:
+    """The admin's history names each signature it shows (its signer's name): keep that a
+    signature was changed, not whose it was."""
+    ids = signatures.order_by().annotate(key=Cast("pk", CharField())).values("key")
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Signature), object_id__in=ids
+    ).update(object_repr="—", change_message="")
