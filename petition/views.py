@@ -19,6 +19,8 @@ from django.views.decorators.http import (
 )
 from django_ratelimit.decorators import ratelimit
 
+from manifesto.security import csp_replace
+
 from . import services, sharing
 from .forms import REFERRAL_CODE, SignatureForm
 from .models import Petition, Signature
@@ -209,6 +211,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @xframe_options_exempt  # Made for partner sites' iframes, unlike every other page.
+@csp_replace({"frame-ancestors": ["*"]})
 @require_safe
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     """A small live counter with a link to sign, for partner sites to embed."""
