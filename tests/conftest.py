@@ -20,12 +20,18 @@ from django.core.mail import EmailMessage
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from petition import services
+from petition import mailings, services
 from petition.forms import FORM_TIME_SIGNER
-from petition.models import Petition, Signature
+from petition.models import ExportRecord, Petition, Signature, Suppression, Switches, Update
+from petition.tokens import (
+    make_confirmation_token,
+    make_sharing_token,
+    make_unsubscribe_token,
+    make_withdrawal_token,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 MANIFESTO_SLUG = "stop-cyberpedocriminalite"
@@ -384,6 +390,119 @@ def add_signatures(petition, django_capture_on_commit_callbacks):
         petition.refresh_from_db()
 
     return add_signatures
+
+
+@pytest.fixture
+def public_pages(
+    client, settings, petition, signer_data, url, confirm_link, press_button, mailoutbox
+) -> dict[str, HttpResponse]:
+    """Every public page, in both languages and error states included, keyed by a readable
+    name ("fr home", "en not found"…)."""
+    settings.SIGN_RATE_PER_IP = "60/h"
+    found: dict[str, HttpResponse] = {}
+    for lang in ("fr", "en"):
+        pending = Signature.objects.create(
+            petition=petition,
+            first_name="Sam",
+            last_name="Lee",
+            email=f"sam.{lang}@example.org",
+            postal_code="69001",
+            language=lang,
+        )
+        thanks = press_button(confirm_link(lang=lang, email=f"camille.{lang}@example.org"))
+        confirmed = Signature.objects.get(email=f"camille.{lang}@example.org")
+        answers = {
+            "home": client.get(url(lang, "home")),
+            "petition": client.get(url(lang, "petition", petition.slug)),
+            "form with errors": client.post(url(lang, "petition", petition.slug), {}),
+            "check your inbox": client.get(url(lang, "check_inbox", petition.slug)),
+            "confirm": client.get(url(lang, "confirm", make_confirmation_token(pending))),
+            "thank you": thanks,
+            "sharing page": client.get(url(lang, "sharing", make_sharing_token(confirmed))),
+            "unsubscribe": client.get(url(lang, "unsubscribe", make_unsubscribe_token(pending))),
+            "unsubscribed": client.post(url(lang, "unsubscribe", make_unsubscribe_token(pending))),
+            "withdraw": client.get(url(lang, "withdraw", make_withdrawal_token(pending))),
+            "invalid link": client.get(url(lang, "confirm", "altered")),
+            "privacy": client.get(url(lang, "privacy")),
+            "legal": client.get(url(lang, "legal")),
+            "not found": client.get(f"{url(lang, 'home')}no-such-page/"),
+            "embed": client.get(url(lang, "embed", petition.slug)),
+        }
+        settings.SIGN_RATE_PER_IP = "0/h"
+        answers["too many attempts"] = client.post(
+            url(lang, "petition", petition.slug), signer_data
+        )
+        settings.SIGN_RATE_PER_IP = "60/h"
+        Switches(signing_paused=True).save()
+        answers["signing paused"] = client.get(url(lang, "home"))
+        Switches(signing_paused=False).save()
+        expected = {"form with errors": 400, "invalid link": 400, "not found": 404}
+        expected["too many attempts"] = 429
+        for name, response in answers.items():
+            assert response.status_code == expected.get(name, 200), (lang, name)
+            assert response["Content-Type"].startswith("text/html"), (lang, name)
+            found[f"{lang} {name}"] = response
+    return found
+
+
+@pytest.fixture
+def admin_paths(
+    petition, admin_user, add_signatures, django_capture_on_commit_callbacks
+) -> dict[str, str]:
+    """Every kind of admin page staff open, each with something on it, as {name: path}.
+    admin_user (pytest-django's superuser, password "password") may open them all."""
+    add_signatures(confirmed=3, pending=1)
+    signature = Signature.objects.first()
+    suppression = Suppression.objects.create(
+        email="gone@example.org", bounced_at=timezone.now(), reason="550 user unknown"
+    )
+    ExportRecord.objects.create(
+        username=admin_user.username,
+        source=ExportRecord.Source.ADMIN,
+        petition=petition,
+        variant=ExportRecord.Variant.FULL,
+        delimiter=",",
+        rows=3,
+    )
+    draft, sent = (
+        Update.objects.create(
+            petition=petition,
+            subject_fr=f"Nouvelles {n}",
+            subject_en=f"News {n}",
+            body_fr="Le manifeste avance.",
+            body_en="The manifesto moves on.",
+            created_by=admin_user,
+        )
+        for n in (1, 2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        mailings.start_sending(update=sent, user=admin_user)
+    return {
+        "index": reverse("admin:index"),
+        "app": reverse("admin:app_list", args=["petition"]),
+        "petitions": reverse("admin:petition_petition_changelist"),
+        "petition": reverse("admin:petition_petition_change", args=[petition.pk]),
+        "new petition": reverse("admin:petition_petition_add"),
+        "dashboard": reverse("admin:petition_petition_dashboard", args=[petition.pk]),
+        "signatures": reverse("admin:petition_signature_changelist"),
+        "signatures filtered": reverse("admin:petition_signature_changelist")
+        + f"?petition__id__exact={petition.pk}&status=confirmed",
+        "signature": reverse("admin:petition_signature_change", args=[signature.pk]),
+        "signature history": reverse("admin:petition_signature_history", args=[signature.pk]),
+        "export": reverse("admin:petition_signature_export"),
+        "exports": reverse("admin:petition_exportrecord_changelist"),
+        "suppressions": reverse("admin:petition_suppression_changelist"),
+        "suppression": reverse("admin:petition_suppression_change", args=[suppression.pk]),
+        "updates": reverse("admin:petition_update_changelist"),
+        "new update": reverse("admin:petition_update_add"),
+        "draft update": reverse("admin:petition_update_change", args=[draft.pk]),
+        "sent update": reverse("admin:petition_update_change", args=[sent.pk]),
+        "preview": reverse("admin:petition_update_preview", args=[draft.pk]),
+        "send": reverse("admin:petition_update_send", args=[draft.pk]),
+        "delete update": reverse("admin:petition_update_delete", args=[draft.pk]),
+        "users": reverse("admin:auth_user_changelist"),
+        "password change": reverse("admin:password_change"),
+    }
 
 
 class _SignerInThePast(signing.TimestampSigner):
