@@ -11,16 +11,20 @@ from petition.models import Signature
 from petition.tokens import (
     CONFIRM_SALT,
     UNSUBSCRIBE_SALT,
+    WITHDRAW_SALT,
     InvalidToken,
     make_confirmation_token,
     make_unsubscribe_token,
+    make_withdrawal_token,
     read_confirmation_token,
     read_unsubscribe_token,
+    read_withdrawal_token,
 )
 
 PURPOSES = {
     "confirm": (make_confirmation_token, read_confirmation_token, CONFIRM_SALT),
     "unsubscribe": (make_unsubscribe_token, read_unsubscribe_token, UNSUBSCRIBE_SALT),
+    "withdraw": (make_withdrawal_token, read_withdrawal_token, WITHDRAW_SALT),
 }
 
 
@@ -181,3 +185,14 @@ def test_an_unsubscribe_token_never_expires(settings, signature, aged_token):
     old = aged_token(token, salt=UNSUBSCRIBE_SALT, seconds=10 * 365 * 24 * 3600)
 
     assert read_unsubscribe_token(old) == signature
+
+
+def test_links_already_sent_survive_a_key_rotation(signature, settings):
+    token = make_unsubscribe_token(signature)
+    former = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-long-enough-to-be-real"
+
+    with pytest.raises(InvalidToken):
+        read_unsubscribe_token(token)
+    settings.SECRET_KEY_FALLBACKS = [former]
+    assert read_unsubscribe_token(token) == signature
