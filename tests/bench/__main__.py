@@ -2,6 +2,7 @@
 
     python -m tests.bench [--signatures 1000000] [--duration 10] [--keep-db]
     python -m tests.bench --signatures 20000 --duration 5      # a quick run while developing
+    python -m tests.bench --only soak --signatures 20000 [--soak-duration 60] [--soak-clients 200]
 
 In one run, on this machine:
 
@@ -14,13 +15,19 @@ In one run, on this machine:
    as many new signatures as the site answered with a redirect; the e-mail worker is frozen
    meanwhile (sending runs on other machines in production) and then sends the backlog;
 5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
-   the counter API is polled until it shows the exact total.
-6. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
+   the counter API is polled until it shows the exact total;
+6. the soak: 200 clients sign for 60 s, a new address each time, while the worker sends the
+   confirmations; every 2xx/3xx answer must be a stored row, no answer a 5xx, and once the
+   worker has drained, the mail log must hold exactly one e-mail for each new row;
+7. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
    COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
-7. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
+8. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
    bulk queue, then again with that worker killed (SIGKILL) midway and started again.
 
---only export,updates (any of pages, signing, confirmations, export, updates) runs some alone.
+--only export,updates (any of pages, signing, confirmations, soak, export, updates) runs some
+alone. E-mails go to tests/bench/mail.py, which writes each recipient to bench-results/logs/.
+BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
+drops and flushes, so that two runs on one machine keep apart.
 
 Everything it starts is stopped at the end, and the scratch database dropped (unless --keep-db).
 The results are printed as a table and written to bench-results/latest.json.
@@ -47,7 +54,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -63,11 +70,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = PROJECT_DIR / "bench-results"
 SLUG = "stop-cyberpedocriminalite"
 HOST = "127.0.0.1"
-DATABASE = "petition_bench"
 # The server holding the scratch database (no database name: the harness adds its own).
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
 REDIS_URL = f"redis://{HOST}:6379"
-CACHE_DB, BROKER_DB = 14, 13
+# What a run drops and flushes: two runs at once on one machine need different values.
+DATABASE = os.environ.get("BENCH_DATABASE", "petition_bench")
+# The Redis databases of the cache, the site's broker, and the updates phase's own broker
+# (which the site's worker stays out of).
+CACHE_DB, BROKER_DB, UPDATE_BROKER_DB = (
+    int(db) for db in os.environ.get("BENCH_REDIS_DBS", "14,13,12").split(",")
+)
 
 PAGE_TARGETS = {
     "bare": "/bench/bare/",
@@ -123,7 +135,7 @@ def say(message: str) -> None:
 # Options.
 
 # The phases a run may be limited to (--only); by default, all of them.
-PHASES = ("pages", "signing", "confirmations", "export", "updates")
+PHASES = ("pages", "signing", "confirmations", "soak", "export", "updates")
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,8 @@ class Options:
     output: Path
     only: tuple[str, ...] = PHASES
     update_signers: int = 100_000
+    soak_duration: int = 60
+    soak_clients: int = 200
 
     @property
     def signing_seconds(self) -> int:
@@ -218,6 +232,18 @@ def parse_options(argv: Sequence[str]) -> Options:
         default=100_000,
         help="signers an update goes to in the updates phase (default: 100,000)",
     )
+    parser.add_argument(
+        "--soak-duration",
+        type=int,
+        default=60,
+        help="seconds of signing in the soak phase (default: 60)",
+    )
+    parser.add_argument(
+        "--soak-clients",
+        type=int,
+        default=200,
+        help="concurrent signing clients in the soak phase (default: 200)",
+    )
     args = parser.parse_args(argv)
     if not args.only or set(args.only) - set(PHASES):
         parser.error(f"--only takes phases among {', '.join(PHASES)}")
@@ -227,6 +253,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         parser.error("--signatures, --duration, --rounds and --confirmations must be positive")
     if args.connections < args.wrk_threads:
         parser.error("--connections must be at least --wrk-threads")
+    if args.soak_duration < 1 or args.soak_clients < 1 or args.soak_clients % args.wrk_threads:
+        parser.error("--soak-duration must be positive, --soak-clients a multiple of --wrk-threads")
     return Options(**vars(args))
 
 
@@ -388,7 +416,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 # The site's environment and commands.
 
 
-def site_environment(*, port: int, database_url: str, secret_key: str) -> dict[str, str]:
+def site_environment(
+    *, port: int, database_url: str, secret_key: str, mail_log: Path
+) -> dict[str, str]:
     """Production settings on this machine: plain HTTP, no rate limits, local services."""
     return {
         **os.environ,
@@ -403,8 +433,9 @@ def site_environment(*, port: int, database_url: str, secret_key: str) -> dict[s
         "DATABASE_URL": database_url,
         "CACHE_URL": f"{REDIS_URL}/{CACHE_DB}",
         "CELERY_BROKER_URL": f"{REDIS_URL}/{BROKER_DB}",
-        # E-mails are rendered and handed to a backend that keeps them in the worker's memory.
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # E-mails are rendered and handed to a provider that writes each recipient down.
+        "EMAIL_BACKEND": "tests.bench.mail.RecordingBackend",
+        "BENCH_MAIL_LOG": str(mail_log),
     }
 
 
@@ -773,11 +804,35 @@ def median_cpu(results: Sequence[WrkResult]) -> dict[str, float]:
     }
 
 
+def sign_with_wrk(
+    run: Run, *, prefix: str, seconds: int, connections: int, drain: int
+) -> WrkResult:
+    """wrk and sign.lua: connections POST the form for seconds, each with a new address
+    starting with prefix, then get drain more seconds to have their last answers."""
+    form = open_form(run.port, SIGN_PATH)
+    options = replace(run.options, connections=connections)
+    return run_wrk(
+        run.base_url + SIGN_PATH,
+        seconds=seconds + drain,
+        options=options,
+        processes=run.processes,
+        script="sign.lua",
+        script_args=[
+            prefix.removesuffix("-"),
+            SIGN_PATH,
+            form.token,
+            form.cookie,
+            run.base_url + SIGN_PATH,
+            str(seconds),
+            str(connections // options.wrk_threads),
+        ],
+    )
+
+
 def measure_signing(run: Run) -> None:
     options = run.options
     prefix = f"bench-{run.run_id}-sign-"
     before = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
-    form = open_form(run.port, SIGN_PATH)
     seconds = options.signing_seconds
     say(f"Signing: {seconds} s of POSTs, {options.connections} connections, new address each")
     # A signing is measured from the POST to the stored row and the queued confirmation, as
@@ -785,21 +840,12 @@ def measure_signing(run: Run) -> None:
     # of their own, so here the worker waits, frozen, and sends the backlog afterwards.
     run.processes.pause("celery-worker")
     try:
-        result = run_wrk(
-            run.base_url + SIGN_PATH,
-            seconds=seconds + SIGNING_DRAIN_SECONDS,
-            options=options,
-            processes=run.processes,
-            script="sign.lua",
-            script_args=[
-                prefix.removesuffix("-"),
-                SIGN_PATH,
-                form.token,
-                form.cookie,
-                run.base_url + SIGN_PATH,
-                str(seconds),
-                str(options.connections // options.wrk_threads),
-            ],
+        result = sign_with_wrk(
+            run,
+            prefix=prefix,
+            seconds=seconds,
+            connections=options.connections,
+            drain=SIGNING_DRAIN_SECONDS,
         )
     finally:
         run.processes.resume("celery-worker")
@@ -942,6 +988,104 @@ def measure_confirmations(run: Run, schedule_dir: Path) -> None:
     }
 
 
+# The soak: many clients for a minute, the e-mail worker sending meanwhile as in production.
+
+# wrk runs this long after the soak's window: a request still unanswered by then is slower than
+# wrk's timeout, and counted as one.
+SOAK_DRAIN_SECONDS = WRK_TIMEOUT_SECONDS
+
+
+def stored_addresses(database_url: str, prefix: str) -> set[str]:
+    """The addresses of the signatures starting with prefix, read straight from the database."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT email FROM petition_signature WHERE starts_with(email, %s)", [prefix]
+        ).fetchall()
+    return {email for (email,) in rows}
+
+
+def measure_soak(run: Run) -> None:
+    """Many clients sign at once, each time with a new address, while the worker sends the
+    confirmations. Every signing answered 2xx or 3xx must be stored, no answer may be a 5xx,
+    and once the worker has drained, each new signer must have received exactly one e-mail."""
+    clients, seconds = run.options.soak_clients, run.options.soak_duration
+    prefix = f"bench-{run.run_id}-soak-"
+    mail_log = Path(run.env["BENCH_MAIL_LOG"])
+    mail_log.touch()  # its time stamp is read even if no e-mail leaves
+    say(f"Soak: {clients} clients sign for {seconds} s, new address each, e-mail worker running")
+    started = time.time()
+    result = sign_with_wrk(
+        run, prefix=prefix, seconds=seconds, connections=clients, drain=SOAK_DRAIN_SECONDS
+    )
+    data = result.data
+    # The last answer, to within wrk's start-up.
+    load_end = started + data["window_s"]
+    statuses = Counter({"302": data["signed"], **data["other_statuses"]})
+    accepted = sum(n for status, n in statuses.items() if status[0] in "23")
+    server_errors = sum(n for status, n in statuses.items() if status[0] == "5")
+    other = statuses.total() - accepted - server_errors
+    socket_errors = {kind: n for kind, n in data["errors"].items() if kind != "status"}
+    backlog = broker_backlog()
+    drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
+    # The worker appends to the mail log as each message leaves: its last write is the last one.
+    drain_seconds = max(0.0, mail_log.stat().st_mtime - load_end) if drained else None
+    stored = stored_addresses(run.env["DATABASE_URL"], prefix)
+    log = mail_log.read_text().split()
+    received = Counter(address for address in log if address.startswith(prefix))
+    soak = {
+        "clients": clients,
+        "seconds": round(data["window_s"], 2),
+        "accepted": accepted,
+        "signatures_per_second": round(accepted / max(data["window_s"], 1e-3), 1),
+        "latency_p50_ms": round(result.latency_ms("p50"), 1),
+        "latency_p99_ms": round(result.latency_ms("p99"), 1),
+        "latency_max_ms": round(result.latency_ms("max"), 1),
+        "statuses": dict(statuses),
+        "server_errors": server_errors,
+        "other_answers": other,
+        "socket_errors": socket_errors,
+        "new_rows": len(stored),
+        "mail_backlog_at_end": backlog,
+        "mail_drained": drained,
+        "mail_drained_after_seconds": None if drain_seconds is None else round(drain_seconds, 1),
+        "emails": received.total(),
+        "duplicates": sum(n - 1 for n in received.values() if n > 1),
+        "missing": len(stored - received.keys()),
+    }
+    soak["signing_ok"] = (
+        soak["new_rows"] == accepted
+        and not server_errors
+        and not other
+        and not any(socket_errors.values())
+    )
+    soak["mail_ok"] = (
+        drained
+        and soak["emails"] == soak["new_rows"]
+        and not soak["duplicates"]
+        and not soak["missing"]
+    )
+    run.results["soak"] = soak
+    say(
+        f"  {accepted:,} signings accepted in {soak['seconds']:.1f} s by {clients} clients: "
+        f"{soak['signatures_per_second']:.1f}/s, p50 {soak['latency_p50_ms']:.0f} ms, "
+        f"p99 {soak['latency_p99_ms']:.0f} ms; answers {dict(statuses)}"
+    )
+    say(
+        f"  {soak['new_rows']:,} new rows; 5xx {server_errors}; other answers {other}; "
+        f"socket errors {sum(socket_errors.values())} {socket_errors}"
+    )
+    say(
+        f"  e-mails sent {soak['emails']:,}, duplicates {soak['duplicates']}, missing "
+        f"{soak['missing']}; {backlog:,} still queued when wrk stopped; "
+        + (
+            f"the last e-mail left {drain_seconds:.1f} s after the last answer"
+            if drained
+            else f"NOT drained after {MAIL_DRAIN_TIMEOUT:g} s"
+        )
+    )
+    say(f"  soak: {'PASS' if soak['signing_ok'] and soak['mail_ok'] else 'FAIL'}")
+
+
 # The staff tools: export and updates to signers.
 
 EXPORT_COLUMNS = (
@@ -955,8 +1099,6 @@ EXPORT_SAID = re.compile(r" in (\d+\.\d+) s\.")
 UPDATE_SLUG = "bench-updates"
 TARGET_EXPORT_RATIO = 2.0
 TARGET_EXPORT_MEMORY_MB = 20.0
-# The update phase's own broker database and worker: the site's worker, on BROKER_DB, stays out.
-UPDATE_BROKER_DB = 12
 UPDATE_TIME_LIMIT = 5  # seconds a batch may run: a claim is taken back after twice that
 UPDATE_TIMEOUT = 900.0
 
@@ -1356,6 +1498,37 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 ),
             )
         )
+    soak = results.get("soak")
+    if soak:
+        errors = sum(soak["socket_errors"].values())
+        drained = (
+            f"last sent {soak['mail_drained_after_seconds']:.0f} s after the last answer"
+            if soak["mail_drained"]
+            else "NOT drained"
+        )
+        rows += [
+            (
+                f"soak, {soak['clients']} clients for {soak['seconds']:.0f} s",
+                f"{soak['accepted']:,} signatures, {soak['signatures_per_second']:.0f}/s, "
+                f"p50 {soak['latency_p50_ms']:.0f} ms, p99 {soak['latency_p99_ms']:.0f} ms",
+                "",
+                "",
+            ),
+            (
+                "soak: new rows = 2xx/3xx answers",
+                f"{soak['new_rows']:,} rows, {soak['accepted']:,} answers; "
+                f"{soak['server_errors']} 5xx, {soak['other_answers']} other, {errors} errors",
+                "equal, no 5xx or error",
+                verdict(soak["signing_ok"]),
+            ),
+            (
+                "soak: confirmation e-mails",
+                f"{soak['emails']:,} for {soak['new_rows']:,} rows, {soak['duplicates']} "
+                f"duplicates, {soak['missing']} missing, {drained}",
+                "one each",
+                verdict(soak["mail_ok"]),
+            ),
+        ]
     rows += staff_summary_rows(results)
     if "logged_errors" in results:
         logged = results["logged_errors"]
@@ -1432,11 +1605,14 @@ def bench(options: Options, results: dict[str, Any]) -> None:
         flush_redis()
         database_url = reset_database()
         env = site_environment(
-            port=port, database_url=database_url, secret_key=secrets.token_urlsafe(50)
+            port=port,
+            database_url=database_url,
+            secret_key=secrets.token_urlsafe(50),
+            mail_log=log_dir / "mail.log",
         )
         run = Run(options, processes, run_id, port, env, results)
         prepare_database(run)
-        if {"pages", "signing", "confirmations"} & set(options.only):
+        if {"pages", "signing", "confirmations", "soak"} & set(options.only):
             start_site(run)
             start_celery_worker(run)
         if "pages" in options.only:
@@ -1448,6 +1624,8 @@ def bench(options: Options, results: dict[str, Any]) -> None:
                 measure_confirmations(run, Path(schedule_dir))
                 # Beat writes its schedule there until it stops.
                 processes.stop("celery-beat")
+        if "soak" in options.only:
+            measure_soak(run)
         processes.stop_all()
         if "export" in options.only:
             measure_export(run)

@@ -1,8 +1,8 @@
 """The benchmark's mail provider: anymail's test backend, which also writes down every
 recipient of every message it takes, one line each, in the file BENCH_MAIL_LOG.
 
-The file is what the provider received, kept apart from the site's own records: the update
-phase counts its lines to tell how many messages left, and whether anyone got two.
+The file is what the provider received, kept apart from the site's own records: the soak and
+the update phase count its lines to tell how many messages left, and whether anyone got two.
 """
 
 from __future__ import annotations
