@@ -1,7 +1,7 @@
 -- wrk script for signing: every request POSTs the form with an address never used before.
 --
 -- Arguments (after "--"): run id, form path, CSRF token, Cookie header, Referer, seconds to
--- measure, connections per thread. A 302 answer is a stored signature; any other status is
+-- measure, connections per thread, the form's other fields (consent, its signed time). A 302 answer is a stored signature; any other status is
 -- counted apart. Once the measuring time is over, each connection goes idle after its answer
 -- (delay() holds it back) and the thread stops when all of its connections are idle, so that
 -- no request is left in flight: every POST the site answered has been counted, and the rows in
@@ -35,6 +35,7 @@ function init(args)
       ["Referer"] = args[5],
    }
    connections = tonumber(args[7])
+   fields = args[8] or ""
    started = now()
    deadline = started + tonumber(args[6])
    last_answer = started
@@ -57,7 +58,8 @@ end
 function request()
    sent = sent + 1
    local body = "first_name=Camille&last_name=Martin&email=" .. run_id .. "-" .. thread_id ..
-      "-" .. sent .. "%40example.org&country=FR&postal_code=75011&csrfmiddlewaretoken=" .. token
+      "-" .. sent .. "%40example.org&country=FR&postal_code=75011&csrfmiddlewaretoken=" .. token ..
+      "&" .. fields
    return wrk.format("POST", path, headers, body)
 end
 
