@@ -2,6 +2,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from manifesto.charsets import utf8_only_asgi
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manifesto.settings")
 
-application = get_asgi_application()
+application = utf8_only_asgi(get_asgi_application())

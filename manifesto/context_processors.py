@@ -3,12 +3,15 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import translate_url
 from django.utils import translation
+from django.utils.encoding import iri_to_uri
 
 
 def alternate_languages(request: HttpRequest) -> dict:
     """This page's address in each language, for hreflang links and the language switcher."""
     # The path without its query string: a page is the same page whatever ?ref= it carries.
-    url = request.build_absolute_uri(request.path)
+    # From SITE_URL, never the request's Host: the 400 page answering a forged Host header is
+    # drawn with these links too.
+    url = iri_to_uri(settings.SITE_URL + request.path)
     return {
         "alternate_languages": [
             {"code": code, "name": name, "url": translate_url(url, code)}

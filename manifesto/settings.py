@@ -158,6 +158,11 @@ STORAGES = {
 
 # E-mail. Every message leaves through a Celery task; the backend decides where it goes.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The provider anymail sends through ("brevo" for anymail.backends.brevo.EmailBackend): the site
+# serves its tracking webhook and no other (manifesto/urls.py). Empty with any other backend.
+EMAIL_PROVIDER = (
+    EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else ""
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -1,3 +1,4 @@
+from anymail.urls import urlpatterns as anymail_urlpatterns
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -8,11 +9,19 @@ from petition.urls import api_urlpatterns
 
 from . import views
 
+# Anymail's webhooks for every provider, inbound mail included, would answer anyone with a
+# server error for want of their settings: only the tracking webhook of the one in use is served.
+tracking_webhook = [
+    pattern
+    for pattern in anymail_urlpatterns
+    if pattern.name == f"{settings.EMAIL_PROVIDER}_tracking_webhook"
+]
+
 urlpatterns = [
     *api_urlpatterns,
     path("i18n/setlang/", views.set_language, name="set_language"),
-    # The mail provider's tracking webhooks (bounces, complaints): see petition.tracking.
-    path("anymail/", include("anymail.urls")),
+    # The mail provider's tracking webhook (bounces, complaints): see petition.tracking.
+    path("anymail/", include((tracking_webhook, "anymail"))),
     *i18n_patterns(
         path("", views.home, name="home"),
         path(_("privacy/"), views.privacy, name="privacy"),

@@ -5,6 +5,7 @@ import time
 
 from django import forms
 from django.core import signing
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,7 +18,10 @@ from .services import SignatureDetails
 FRENCH_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 # Letters, digits, spaces and hyphens cover the world's postal codes.
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}$")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Characters nobody types in a name, and that change how the text around them reads wherever it
+# is shown (admin, export, e-mails): controls (C0, DEL, C1), line and paragraph separators, and
+# the bidirectional embeddings, overrides and isolates that can turn "Durand" into "dnaruD".
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 REFERRAL_CODE = re.compile(REFERRAL_CODE_PATTERN)
 FORM_TIME_SIGNER = signing.Signer(salt="petition.form.started")
 
@@ -40,6 +44,23 @@ class CountryField(forms.ChoiceField):
 def no_control_characters(value: str) -> None:
     if CONTROL_CHARACTERS.search(value):
         raise forms.ValidationError(_("This field contains characters that are not allowed."))
+
+
+def domain_reaches_as_typed(address: str) -> bool:
+    """Whether mail to a valid address goes to the domain typed.
+
+    EmailValidator takes any character above U+00A0 in a domain, and sending encodes the domain
+    in IDNA, which refuses some characters (the mail then never leaves) and silently drops or
+    changes others: "a@exa<U+200B>mple.org" would be stored as one address and mailed to
+    a@example.org, past the rule of one signature per address.
+    """
+    domain = address.rpartition("@")[2]
+    if domain.isascii():
+        return True
+    try:
+        return domain.encode("idna").decode("idna").lower() == domain.lower()
+    except UnicodeError:
+        return False
 
 
 class SignatureForm(forms.Form):
@@ -106,6 +127,8 @@ class SignatureForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
+        if not domain_reaches_as_typed(email):
+            raise forms.ValidationError(EmailValidator.message, code="invalid")
         if is_disposable(email):
             raise forms.ValidationError(
                 _(

@@ -35,7 +35,19 @@ def _reason(event: AnymailTrackingEvent, esp_name: str) -> str:
     parts = [event.event_type, event.reject_reason, event.description, event.mta_response]
     when = event.timestamp.isoformat(timespec="seconds") if event.timestamp else ""
     said = " — ".join(str(part) for part in parts if part)
-    return f"{esp_name} {when}: {said}".strip()[:1000]
+    reason = f"{esp_name} {when}: {said}".strip()[:1000]
+    # The remote mail server wrote most of it, and may have put in a NUL or a stray surrogate
+    # (JSON lets "\u0000" and "\ud800" through): PostgreSQL can store neither.
+    return reason.replace("\x00", "").encode(errors="replace").decode()
+
+
+def _could_have_signed(address: str) -> bool:
+    """Whether the signing form takes the address: the site writes to no other, and some
+    (too long, with a NUL or a stray surrogate) could not even be looked up."""
+    # Imported here, as services below.
+    from .forms import SignatureForm
+
+    return "email" not in SignatureForm({"email": address}).errors
 
 
 @receiver(tracking, dispatch_uid="petition.tracking.record_delivery_problem")
@@ -47,7 +59,7 @@ def record_delivery_problem(
     # tasks and Faker, which every process need not pay for.
     from . import services
 
-    if not event.recipient:
+    if not event.recipient or not _could_have_signed(event.recipient):
         return
     kind = event.event_type
     bounced = (kind == EventType.BOUNCED and not _is_soft_bounce(event)) or (

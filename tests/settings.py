@@ -23,6 +23,8 @@ from manifesto.settings import *  # noqa: F403
 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Mail leaves through locmem, but the provider's tracking events arrive as Brevo sends them.
+EMAIL_PROVIDER = "brevo"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite speaks plain HTTP to the test client and the live server.
 SECURE_SSL_REDIRECT = False
