@@ -4,6 +4,8 @@ signers. Every staff action is in Django's history (LogEntry), bulk actions incl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -33,7 +35,13 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from manifesto.security import csp_replace
 
-from . import export, mailings
+# Every process loads this module (the admin's autodiscovery; manage.py commands too), so the
+# modules that only some views need are imported in those views: mailings (e-mail rendering,
+# anymail's backends), services (Celery), dashboard.
+from . import export
+
+if TYPE_CHECKING:
+    from . import mailings
 from .models import (
     AbuseReport,
     ConsentWording,
@@ -92,8 +100,6 @@ class PetitionAdmin(TranslationAdmin):
 
     def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Confirmations today, this week and in all, the trend, and a chart per day."""
-        # Imported here: through petition.figures it loads Faker, which would slow down the
-        # start of every process (the admin is loaded by each one, manage.py commands too).
         from . import dashboard
 
         petition = self.get_object(request, unquote(object_id))
@@ -227,7 +233,7 @@ class SignatureAdmin(admin.ModelAdmin):
     @admin.action(description=_("Stop e-mails to the selected signers"))
     def stop_emails(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         """For signers who ask staff directly; recorded in each signature's history."""
-        from . import services  # through petition.tasks, it loads Faker (see dashboard_view)
+        from . import services
 
         stopped = 0
         for signature in queryset.filter(unsubscribed_at__isnull=True):
@@ -474,6 +480,8 @@ class UpdateAdmin(TranslationAdmin):
 
     @admin.display(description=_("state"))
     def state(self, update: Update) -> str:
+        from . import mailings
+
         if update.is_draft:
             return gettext("draft")
         if update.finished_at:
@@ -507,6 +515,8 @@ class UpdateAdmin(TranslationAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        from . import mailings
+
         update = self.get_object(request, unquote(object_id))
         extra = {}
         if update is not None:
@@ -599,6 +609,8 @@ class UpdateAdmin(TranslationAdmin):
 
     @staticmethod
     def _preview(request: HttpRequest, update: Update, language: str) -> mailings.Rendered:
+        from . import mailings
+
         name = request.user.first_name or request.user.get_username()
         return mailings.preview(update, language=language, first_name=name)
 
@@ -608,6 +620,8 @@ class UpdateAdmin(TranslationAdmin):
 
     def test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST: send the update, in every language, to the member of staff asking."""
+        from . import mailings
+
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         update = self._update(request, object_id, change=True)
@@ -627,6 +641,8 @@ class UpdateAdmin(TranslationAdmin):
 
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET: how many signers, per language, will receive it; POST: send it."""
+        from . import mailings
+
         update = self._update(request, object_id, change=True)
         if not self.has_send_permission(request):
             raise PermissionDenied
@@ -662,6 +678,8 @@ class UpdateAdmin(TranslationAdmin):
 
     def resend_uncertain_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST: send again the copies a crash left uncertain, knowing some may arrive twice."""
+        from . import mailings
+
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         update = self._update(request, object_id, change=True)

@@ -17,6 +17,10 @@ from django.db import OperationalError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+# The site's Celery app, through which the shared tasks below are sent: it must exist before
+# the first is, and is imported here rather than when Django starts (see manifesto/__init__.py).
+import manifesto.celery  # noqa: F401
+
 from . import abuse, counting, figures, mailings, privacy
 from .emails import build_message, confirmation_url
 from .models import Petition, Signature, Suppression, Update

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -288,6 +291,24 @@ def test_the_command_makes_no_query_per_row(petition, tmp_path, django_assert_ma
     # The petition, the audit record, the rows, and the audit record's count at the end.
     with django_assert_max_num_queries(4):
         export(petition.slug, "--output", str(tmp_path / "export.csv"))
+
+
+def test_the_command_starts_without_loading_celery():
+    """An export sends no task, so its process never imports Celery: a tenth of a second."""
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.core.management import load_command_class; "
+        "load_command_class('petition', 'export_signatures'); "
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'celery', 'kombu'}))"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert started.stdout.strip() == "[]"
 
 
 # What the two paths share, and the options of the command.
