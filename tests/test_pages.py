@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import OperationalError
 
-from petition.models import Signature
+from petition.models import Signature, Switches
 from petition.templatetags.typography import typeset
 from petition.tokens import make_confirmation_token, make_unsubscribe_token
 
@@ -206,6 +207,26 @@ def test_unknown_petition_answers_a_translated_404(client, petition, lang, url, 
     page = html(response)
     assert page.find("html").attrs["lang"] == lang
     assert page.find("h1").text == translated(lang, "Page not found")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_database_out_of_reach_answers_a_translated_503_without_using_it(
+    client, petition, lang, url, html, translated, monkeypatch, django_assert_num_queries
+):
+    def unreachable() -> None:
+        raise OperationalError("connection failed: Connection refused")
+
+    monkeypatch.setattr(Switches, "current", unreachable)
+
+    with django_assert_num_queries(0):
+        response = client.get(url(lang, "home"))
+
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    page = html(response)
+    assert page.find("html").attrs["lang"] == lang
+    assert page.find("h1").text == translated(lang, "Temporarily unavailable")
+    assert page.find("main").find("a", href=url(lang, "home"))
 
 
 def test_404_page_differs_between_french_and_english(client, petition, url, html):
