@@ -3,8 +3,9 @@
 import os
 
 from celery import Celery
+from celery.app.utils import Settings
 from celery.schedules import crontab
-from celery.signals import worker_ready
+from celery.signals import celeryd_init, worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manifesto.settings")
@@ -28,6 +29,8 @@ app.conf.task_routes = {
     "petition.tasks.send_update_batch": {"queue": "bulk"},
     "petition.tasks.resume_updates": {"queue": "bulk"},
 }
+# From the environment: Django's settings may still be loading when this module is imported.
+SWEEP_EVERY_SECONDS = float(os.environ.get("CONFIRMATION_SWEEP_EVERY_SECONDS", "60"))
 app.conf.beat_schedule = {
     "fold-signature-counts": {
         "task": "petition.tasks.fold_counts",
@@ -44,7 +47,7 @@ app.conf.beat_schedule = {
     },
     "send-missing-confirmations": {
         "task": "petition.tasks.send_missing_confirmations",
-        "schedule": 60.0,
+        "schedule": SWEEP_EVERY_SECONDS,
         "options": {"expires": 60},
     },
     "abuse-report": {
@@ -67,3 +70,14 @@ app.conf.beat_schedule = {
 def resume_updates(sender: object, **kwargs: object) -> None:
     """A worker that starts carries on the updates to signers that a dead one left midway."""
     app.send_task("petition.tasks.resume_updates")
+
+
+@celeryd_init.connect
+def wait_for_a_stalled_broker(conf: Settings, **kwargs: object) -> None:
+    """A worker waits for a broker that stalls, rather than time out as web processes do (a page
+    must not hang, settings.CELERY_BROKER_TRANSPORT_OPTIONS): when an acknowledgement times out,
+    kombu's Redis transport keeps the message's prefetch slot for ever, and a worker whose slots
+    are all lost this way takes no more tasks."""
+    options = dict(conf.broker_transport_options)
+    options.pop("socket_timeout", None)
+    conf.broker_transport_options = options

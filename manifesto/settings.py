@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns django-ratelimit's refusal (a PermissionDenied, hence a 403) into RATELIMIT_VIEW's 429.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Turns a database that cannot be reached into a translated 503 page.
+    "manifesto.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "manifesto.urls"
@@ -189,9 +191,18 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# A page must not hang on a broker that went away; signatures are already saved by then.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # Redis: without these, a broker that stops answering (frozen, or its host gone) holds the
+    # page that publishes for ever: kombu's default is to wait. Workers keep waiting, though
+    # (manifesto.celery.wait_for_a_stalled_broker).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+}
+# A page must not wait on a broker that went away; the signature is saved by then, and the sweep
+# sends its e-mail later (petition.services). One immediate retry on a new connection: a pooled
+# one goes stale when the broker restarts.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -232,6 +243,12 @@ ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "180"))
 # e-mail has not left this long after signing is picked up again by the sweep.
 CONFIRMATION_CLAIM_SECONDS = int(os.environ.get("CONFIRMATION_CLAIM_SECONDS", "300"))
 CONFIRMATION_SWEEP_AFTER_SECONDS = int(os.environ.get("CONFIRMATION_SWEEP_AFTER_SECONDS", "120"))
+# Sending an e-mail that failed is tried again MAIL_MAX_RETRIES times, after MAIL_RETRY_BACKOFF
+# seconds, then twice as long each time up to MAIL_RETRY_BACKOFF_MAX (at random below each: the
+# retries of a burst spread out). Then the failure is recorded for staff.
+MAIL_MAX_RETRIES = int(os.environ.get("MAIL_MAX_RETRIES", "12"))
+MAIL_RETRY_BACKOFF = int(os.environ.get("MAIL_RETRY_BACKOFF", "5"))
+MAIL_RETRY_BACKOFF_MAX = int(os.environ.get("MAIL_RETRY_BACKOFF_MAX", str(30 * 60)))
 if not CACHE_URL:
     # A per-process cache is fine on one development machine, never across web nodes.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

@@ -20,6 +20,7 @@ from django.utils.crypto import salted_hmac
 from . import tasks
 from .addresses import domain_of
 from .models import AbuseReport, Petition, Signature
+from .queueing import after_commit
 
 # Reasons, as staff read them in the admin (kept in English, like log messages).
 HONEYPOT = "filled the hidden field"
@@ -100,12 +101,8 @@ def _decide(signatures: QuerySet[Signature], **changes: object) -> int:
         petition_ids = set(signatures.order_by().values_list("petition_id", flat=True).distinct())
         changed = signatures.order_by().update(**changes)
         for petition_id in petition_ids:
-            transaction.on_commit(
-                lambda pk=petition_id: tasks.refresh_signature_count.delay(pk), robust=True
-            )
-            transaction.on_commit(
-                lambda pk=petition_id: tasks.refresh_petition_figures.delay(pk), robust=True
-            )
+            after_commit(tasks.refresh_signature_count, petition_id)
+            after_commit(tasks.refresh_petition_figures, petition_id)
     return changed
 
 

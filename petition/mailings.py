@@ -38,7 +38,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import groupby
 
 from anymail.backends.base import AnymailBaseBackend
@@ -66,6 +65,7 @@ from .models import (
     Update,
     UpdateDelivery,
 )
+from .queueing import after_commit
 from .tokens import make_unsubscribe_token
 
 Skip = UpdateDelivery.SkipReason
@@ -258,7 +258,7 @@ def send_test(*, update: Update, user: AbstractBaseUser) -> None:
     """Queue the update, in every language, to the e-mail address of a member of staff."""
     from . import tasks  # which imports this module
 
-    transaction.on_commit(partial(tasks.send_update_test.delay, update.pk, user.pk), robust=True)
+    after_commit(tasks.send_update_test, update.pk, user.pk)
 
 
 @transaction.atomic
@@ -272,7 +272,7 @@ def start_sending(*, update: Update, user: AbstractBaseUser) -> bool:
 
     if not update.mark_queued(user):
         return False
-    transaction.on_commit(partial(tasks.prepare_update.delay, update.pk), robust=True)
+    after_commit(tasks.prepare_update, update.pk)
     return True
 
 
@@ -298,7 +298,7 @@ def resend_uncertain(*, update: Update) -> int:
     )
     if count:
         Update.objects.filter(pk=update.pk).update(finished_at=None, progressed_at=timezone.now())
-        transaction.on_commit(partial(tasks.send_update_batch.delay, update.pk), robust=True)
+        after_commit(tasks.send_update_batch, update.pk)
     return count
 
 

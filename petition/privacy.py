@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from . import tasks
 from .models import Petition, Signature
+from .queueing import after_commit
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,8 @@ def withdraw(*, signature: Signature) -> None:
         _forget_in_history(Signature.objects.filter(pk=signature.pk))
         signature.delete()
         # An exact recount: the signature may already be part of the settled count.
-        transaction.on_commit(lambda: tasks.refresh_signature_count.delay(petition_id), robust=True)
-        transaction.on_commit(
-            lambda: tasks.refresh_petition_figures.delay(petition_id), robust=True
-        )
+        after_commit(tasks.refresh_signature_count, petition_id)
+        after_commit(tasks.refresh_petition_figures, petition_id)
 
 
 def _forget_in_history(signatures: QuerySet[Signature]) -> None:

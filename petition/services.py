@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import abuse, tasks
 from .models import ConsentWording, Petition, Signature, Suppression
+from .queueing import after_commit
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,6 @@ class SignatureDetails:
     # The words of the boxes the signer ticked, as shown to them.
     consent_text: str = ""
     news_consent_text: str = ""
-
-
-def _after_commit(task, *args: object) -> None:
-    # robust: a broker that is down must not turn a saved signature into an error page.
-    transaction.on_commit(partial(task.delay, *args), robust=True)
 
 
 def sign(
@@ -100,9 +98,9 @@ def send_confirmation(*, signature: Signature, again: bool = True) -> None:
     for it again (signing again, "send it again") gets a new copy.
     """
     if signature.is_confirmed:
-        _after_commit(tasks.send_already_signed_email, signature.pk)
+        after_commit(tasks.send_already_signed_email, signature.pk)
     else:
-        _after_commit(tasks.send_confirmation_email, signature.pk, again)
+        after_commit(tasks.send_confirmation_email, signature.pk, again)
 
 
 @transaction.atomic
@@ -115,8 +113,8 @@ def confirm(*, signature: Signature) -> bool:
     if newly_confirmed and tasks.fold_count.app.conf.task_always_eager:
         # Without a broker no beat folds the counts every second: fold now, after the commit,
         # so that the count is right at once. With a broker, nothing more happens here.
-        _after_commit(tasks.fold_count, signature.petition_id)
-        _after_commit(tasks.refresh_petition_figures, signature.petition_id)
+        after_commit(tasks.fold_count, signature.petition_id)
+        after_commit(tasks.refresh_petition_figures, signature.petition_id)
     return newly_confirmed
 
 

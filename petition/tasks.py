@@ -32,10 +32,10 @@ logger = logging.getLogger(__name__)
 TRANSIENT_MAIL_ERRORS = (AnymailAPIError, OSError)
 MAIL_RETRY = {
     "autoretry_for": TRANSIENT_MAIL_ERRORS,
-    "retry_backoff": 5,
-    "retry_backoff_max": 30 * 60,
+    "retry_backoff": settings.MAIL_RETRY_BACKOFF,
+    "retry_backoff_max": settings.MAIL_RETRY_BACKOFF_MAX,
     "retry_jitter": True,
-    "max_retries": 12,
+    "max_retries": settings.MAIL_MAX_RETRIES,
 }
 
 

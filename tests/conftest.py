@@ -436,7 +436,11 @@ def public_pages(
         Switches(signing_paused=True).save()
         answers["signing paused"] = client.get(url(lang, "home"))
         Switches(signing_paused=False).save()
-        expected = {"form with errors": 400, "invalid link": 400, "not found": 404}
+        expected = {
+            "form with errors": 400,
+            "invalid link": 400,
+            "not found": 404,
+        }
         expected["too many attempts"] = 429
         for name, response in answers.items():
             assert response.status_code == expected.get(name, 200), (lang, name)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from petition import tasks
 from petition.models import Signature
@@ -141,3 +142,39 @@ def test_a_lasting_failure_is_recorded_shown_to_staff_and_not_swept(
     pending.refresh_from_db()
     assert pending.confirmation_failed_at is None
     assert len(mailoutbox) == 1
+
+
+@pytest.fixture
+def broker_attempts(monkeypatch) -> list[tuple]:
+    """The broker refuses every task; each attempt to queue one is kept."""
+    attempts = []
+
+    def unreachable(*args: object) -> None:
+        attempts.append(args)
+        raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_confirmation_email, "delay", unreachable)
+    return attempts
+
+
+def test_with_the_broker_down_signing_works_and_stops_trying_the_broker(
+    sign, broker_attempts, mailoutbox
+):
+    assert sign(email="first@example.org").status_code == 302
+    assert sign(email="second@example.org").status_code == 302
+
+    signed = Signature.objects.filter(email__in=["first@example.org", "second@example.org"])
+    assert signed.count() == 2
+    assert len(broker_attempts) == 1, "the second signing waited for the broker again"
+    assert not mailoutbox  # the sweep sends both once the broker is back
+
+
+def test_any_failure_to_queue_the_e_mail_still_thanks_the_signer(sign, monkeypatch, caplog):
+    def broken(*args: object) -> None:
+        raise RuntimeError("not a broker error")
+
+    monkeypatch.setattr(tasks.send_confirmation_email, "delay", broken)
+
+    assert sign(email="camille@example.org").status_code == 302
+    assert Signature.objects.filter(email="camille@example.org").exists()
+    assert "not a broker error" in caplog.text

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from django.db import connection
 
 from petition.models import Signature
 from petition.templatetags.typography import typeset
@@ -206,6 +209,38 @@ def test_unknown_petition_answers_a_translated_404(client, petition, lang, url, 
     page = html(response)
     assert page.find("html").attrs["lang"] == lang
     assert page.find("h1").text == translated(lang, "Page not found")
+
+
+def nothing_listens() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_database_out_of_reach_answers_a_translated_503(
+    requires_postgresql, client, lang, url, html, translated
+):
+    """A connection really refused: the page, through every middleware, and none of it needs
+    the database. (tests/integration/test_faults.py cuts the database under load.)"""
+    database = connection.settings_dict
+    port = database["PORT"]
+    connection.close()
+    database["PORT"] = nothing_listens()
+    try:
+        response = client.get(url(lang, "home"))
+    finally:
+        connection.close()
+        database["PORT"] = port
+
+    assert response.status_code == 503
+    assert response["Retry-After"].isdigit()
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    page = html(response)
+    assert page.find("html").attrs["lang"] == lang
+    assert page.find("h1").text == translated(lang, "Temporarily unavailable")
+    assert page.find("main").find("a", href=url(lang, "home"))
 
 
 def test_404_page_differs_between_french_and_english(client, petition, url, html):

@@ -229,9 +229,15 @@ class CeleryProcess:
 
     def start(self) -> None:
         with self.log_path.open("wb") as log:
-            # The child has its own copy of the file descriptor.
+            # The child has its own copy of the file descriptor. A session of its own, so that
+            # kill() reaches a prefork worker's pool processes too.
             self._process = subprocess.Popen(
-                self.argv, cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.argv,
+                cwd=PROJECT_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def log(self) -> str:
@@ -252,6 +258,14 @@ class CeleryProcess:
             what=f"{pattern!r} in the log of celery {self.name}",
         )
 
+    def kill(self) -> None:
+        """SIGKILL, to the pool processes as well: no warm shutdown, no acknowledgement,
+        nothing recorded."""
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        self._process = None
+
     def stop(self) -> None:
         """Warm shutdown (SIGTERM), then SIGKILL if it does not stop in time."""
         if self._process is None:
@@ -271,14 +285,91 @@ def flush_broker() -> None:
         client.flushdb()
 
 
-def worker_database_url() -> str:
-    """The URL of the test database pytest-django created, for the worker to use."""
+def worker_database_url(*, host: str = "", port: int | None = None) -> str:
+    """The URL of the test database pytest-django created, for the worker to use; through
+    another host and port if given (a proxy)."""
     db = connection.settings_dict
     credentials = quote(db["USER"], safe="")
     if db["PASSWORD"]:
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = quote(db["HOST"] or "localhost", safe="")  # may be a socket directory
-    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+    host = quote(host or db["HOST"] or "localhost", safe="")  # may be a socket directory
+    port = port or db["PORT"] or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+# Short retries for the package's worker, so that a lasting mail failure is recorded within
+# seconds (production: 12 retries, from 5 s up to 30 min apart).
+MAIL_MAX_RETRIES = 3
+MAIL_RETRY_BACKOFF = 1
+
+
+def worker_env(*, broker_url: str, smtp: SmtpServer, site_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker or beat on broker_url, writing to the test database and
+    sending through smtp; extra: more settings, as environment variables."""
+    if connection.vendor != "postgresql":
+        missing("the Celery worker needs the test database on PostgreSQL")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp.host,
+        "EMAIL_PORT": str(smtp.port),
+        "EMAIL_TIMEOUT": "5",
+        "SITE_URL": site_url,
+        **extra,
+    }
+    # Only this process needs it, and only while a browser is open (see the browser fixture).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def worker_process(
+    env: dict[str, str], run_dir: Path, name: str, pool: str = "solo"
+) -> CeleryProcess:
+    return CeleryProcess(
+        "worker",
+        f"--pool={pool}",
+        "--concurrency=1",
+        f"--hostname={name}@%h",
+        # One worker alone: no need to wait for, or chat with, others.
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+        env=env,
+        log_path=run_dir / f"{name}.log",
+        ready=" ready.",
+    )
+
+
+def beat_process(env: dict[str, str], run_dir: Path) -> CeleryProcess:
+    return CeleryProcess(
+        "beat",
+        f"--schedule={run_dir / 'beat-schedule'}",
+        env=env,
+        log_path=run_dir / "beat.log",
+        ready="beat: Starting...",
+    )
+
+
+@contextmanager
+def running(*processes: CeleryProcess) -> Iterator[None]:
+    """Start the processes, wait until they are ready, and stop them after the block."""
+    try:
+        for process in processes:
+            process.start()
+        wait_until(
+            lambda: all(process.is_ready() for process in processes),
+            timeout=WORKER_READY_TIMEOUT,
+            what="celery " + " and ".join(process.name for process in processes),
+        )
+        yield
+    finally:
+        for process in reversed(processes):
+            process.stop()
 
 
 @pytest.fixture(scope="package")
@@ -292,57 +383,20 @@ def celery_worker(
     and beat, which has it fold the running counts every second."""
     broker = urlsplit(BROKER_URL)
     require_service("Redis", broker.hostname or "localhost", broker.port or 6379)
-    if connection.vendor != "postgresql":
-        missing("the Celery worker needs the test database on PostgreSQL")
+    env = worker_env(
+        broker_url=BROKER_URL,
+        smtp=smtp_server,
+        site_url=live_server.url,
+        MAIL_MAX_RETRIES=str(MAIL_MAX_RETRIES),
+        MAIL_RETRY_BACKOFF=str(MAIL_RETRY_BACKOFF),
+    )
     flush_broker()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_DIR),
-        "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": BROKER_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp_server.host,
-        "EMAIL_PORT": str(smtp_server.port),
-        "EMAIL_TIMEOUT": "5",
-        "SITE_URL": live_server.url,
-    }
-    # Only this process needs it, and only while a browser is open (see the browser fixture).
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     run_dir = tmp_path_factory.mktemp("celery")
-    worker = CeleryProcess(
-        "worker",
-        "--pool=solo",
-        "--concurrency=1",
-        "--hostname=integration@%h",
-        # One worker alone: no need to wait for, or chat with, others.
-        "--without-mingle",
-        "--without-gossip",
-        "--without-heartbeat",
-        env=env,
-        log_path=run_dir / "worker.log",
-        ready=" ready.",
-    )
-    beat = CeleryProcess(
-        "beat",
-        f"--schedule={run_dir / 'beat-schedule'}",
-        env=env,
-        log_path=run_dir / "beat.log",
-        ready="beat: Starting...",
-    )
+    worker = worker_process(env, run_dir, "integration")
     try:
-        worker.start()
-        beat.start()
-        wait_until(
-            lambda: worker.is_ready() and beat.is_ready(),
-            timeout=WORKER_READY_TIMEOUT,
-            what="the Celery worker and beat to be ready",
-        )
-        yield worker
+        with running(worker, beat_process(env, run_dir)):
+            yield worker
     finally:
-        beat.stop()
-        worker.stop()
         flush_broker()
 
 
@@ -354,21 +408,28 @@ def reset_broker_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
-@pytest.fixture
-def worker(celery_worker: CeleryProcess, mailbox: Mailbox) -> Iterator[CeleryProcess]:
-    """The real worker, with this process queueing tasks on its broker instead of running them.
+@contextmanager
+def publishing_to(broker_url: str) -> Iterator[None]:
+    """This process queues tasks on broker_url inside the block, instead of running them.
 
-    The suite runs tasks eagerly (tests/settings.py); here the Celery app publishes to Redis
-    for the duration of one test, and gets its eager configuration back afterwards.
+    The suite runs tasks eagerly (tests/settings.py); the Celery app gets that configuration
+    back afterwards.
     """
     saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
     reset_broker_connections()
-    celery_app.conf.update(task_always_eager=False, broker_url=BROKER_URL)
+    celery_app.conf.update(task_always_eager=False, broker_url=broker_url)
     try:
-        yield celery_worker
+        yield
     finally:
         reset_broker_connections()
         celery_app.conf.update(saved)
+
+
+@pytest.fixture
+def worker(celery_worker: CeleryProcess, mailbox: Mailbox) -> Iterator[CeleryProcess]:
+    """The real worker, with this process queueing tasks on its broker (Redis) for one test."""
+    with publishing_to(BROKER_URL):
+        yield celery_worker
 
 
 # The site over HTTP.

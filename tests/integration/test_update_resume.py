@@ -86,13 +86,6 @@ class HoldingMailbox(Mailbox):
 
 
 class Worker(CeleryProcess):
-    def kill(self) -> None:
-        """SIGKILL: no warm shutdown, no acknowledgement, nothing recorded."""
-        assert self._process is not None
-        self._process.kill()
-        self._process.wait()
-        self._process = None
-
     def wait_ready(self, *, after: int) -> None:
         self.wait_for_log(r" ready\.", after=after, timeout=WORKER_READY_TIMEOUT)
 

@@ -1,0 +1,645 @@
+"""Faults, against the real services: the broker down while people sign, a worker killed while
+it sends an e-mail, a mail provider that keeps failing, and PostgreSQL cut under load. Nothing
+signed is lost, no e-mail leaves twice, and every page answers, quickly and in its language.
+
+The services that fail here are the tests' own: a redis-server on a port of its own, a
+RabbitMQ virtual host of its own, an SMTP server in this process, and a TCP proxy in front of
+PostgreSQL. The machine's servers are never stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from amqp.exceptions import AMQPError
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from kombu import Connection
+
+from manifesto.celery import app as celery_app
+from petition.models import Petition, Signature
+from tests.conftest import (
+    MANIFESTO_SLUG,
+    form_shown,
+    parse_html,
+    require_service,
+    service_reachable,
+    translated_in,
+    url_in,
+)
+
+from .conftest import (
+    MAIL_MAX_RETRIES,
+    MAIL_RETRY_BACKOFF,
+    PROJECT_DIR,
+    WORKER_READY_TIMEOUT,
+    CeleryProcess,
+    Mailbox,
+    SmtpServer,
+    beat_process,
+    free_port,
+    missing,
+    publishing_to,
+    running,
+    worker_database_url,
+    worker_env,
+    worker_process,
+)
+from .waiting import wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+# A virtual host of the tests' own, so that no other consumer of this RabbitMQ sees their tasks
+# (created by .ci/run; TEST_AMQP_URL picks another one, for two test runs side by side).
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/petition-test")
+# The sweep's settings for the workers here: every second, for e-mails 2 s overdue.
+SWEEP_AFTER_SECONDS = 2
+
+
+def sign(client: Client, language: str, email: str) -> int:
+    """A visitor signs through the site; the status of the answer."""
+    return client.post(url_in(language, "petition", MANIFESTO_SLUG), signer(email)).status_code
+
+
+def signer(email: str) -> dict[str, str]:
+    return {
+        "first_name": "Camille",
+        "last_name": "Durand",
+        "email": email,
+        "country": "FR",
+        "postal_code": "75011",
+        "consent": "on",
+        "started": form_shown(seconds_ago=60),
+    }
+
+
+def all_sent(mailbox: Mailbox, addresses: list[str]) -> bool:
+    """Every address has received its e-mail, and it is recorded as sent."""
+    sent = Signature.objects.filter(email__in=addresses, confirmation_sent_at__isnull=False)
+    return sent.count() == len(addresses) and all(mailbox.to(address) for address in addresses)
+
+
+# The broker down while people sign.
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that can be stopped or frozen (SIGSTOP:
+    it accepts connections and answers nothing, as a broker whose host hangs) and brought
+    back. It keeps nothing on disk: started again, it is empty, as after a crash."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            missing("redis-server is not installed")
+        argv = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self._process = subprocess.Popen(
+            [*argv, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+        )
+        wait_until(
+            lambda: service_reachable("127.0.0.1", self.port, timeout=0.2),
+            timeout=10,
+            what="redis-server to listen",
+        )
+
+    def stop(self) -> None:
+        """SIGKILL, which also ends a frozen one."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def freeze(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sweeping_worker(
+    redis_broker: RedisServer, smtp_server: SmtpServer, tmp_path: Path
+) -> Iterator[CeleryProcess]:
+    """A worker and beat on the test's own Redis, sweeping every second for the e-mails that
+    have not left 2 s after signing (production: every minute, after 2 minutes)."""
+    env = worker_env(
+        broker_url=redis_broker.url,
+        smtp=smtp_server,
+        site_url="http://testserver",
+        CONFIRMATION_SWEEP_AFTER_SECONDS=str(SWEEP_AFTER_SECONDS),
+        CONFIRMATION_SWEEP_EVERY_SECONDS="1",
+    )
+    worker = worker_process(env, tmp_path, "sweeping")
+    with running(worker, beat_process(env, tmp_path)):
+        yield worker
+
+
+# How long one signing may take with the broker gone: a refused connection costs nothing; a
+# broker that answers nothing costs its timeouts (CELERY_BROKER_TRANSPORT_OPTIONS) once, after
+# which the site stops trying for a while (petition.queueing.BROKER_PAUSE_SECONDS).
+NORMAL_SECONDS = 0.5
+FIRST_WHEN_FROZEN_SECONDS = 5
+
+
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_back(
+    client: Client,
+    petition: Petition,
+    mailbox: Mailbox,
+    redis_broker: RedisServer,
+    sweeping_worker: CeleryProcess,
+    outage: str,
+) -> None:
+    addresses = [f"{outage}.{n}@example.org" for n in range(4)]
+    with publishing_to(redis_broker.url):
+        assert sign(client, "fr", "before@example.org") == 302
+        mailbox.wait_for("before@example.org")
+
+        if outage == "stopped":
+            redis_broker.stop()
+        else:
+            redis_broker.freeze()
+        took = []
+        for n, address in enumerate(addresses):
+            started = time.monotonic()
+            assert sign(client, ["fr", "en"][n % 2], address) == 302
+            took.append(time.monotonic() - started)
+        assert Signature.objects.filter(email__in=addresses).count() == len(addresses)
+        if outage == "stopped":
+            redis_broker.start()
+        else:
+            redis_broker.thaw()
+
+        first_limit = NORMAL_SECONDS if outage == "stopped" else FIRST_WHEN_FROZEN_SECONDS
+        assert took[0] < first_limit, f"signings took {took} s"
+        assert max(took[1:]) < NORMAL_SECONDS, f"signings took {took} s"
+        # The worker reconnects, and the sweep queues the e-mails that were never queued. (A
+        # frozen Redis takes the first task late, when it wakes up: that e-mail is queued twice
+        # and leaves once all the same.)
+        wait_until(lambda: all_sent(mailbox, addresses), timeout=30, what="the e-mails")
+        sweeping_worker.wait_for_log(r"Queued again \d+ confirmation e-mails")
+    assert {address: len(mailbox.to(address)) for address in addresses} == dict.fromkeys(
+        addresses, 1
+    )
+
+
+# A worker killed while it sends an e-mail.
+
+
+class StallingMailbox(Mailbox):
+    """An SMTP server that holds its first delivery at RCPT, before it has the message, until
+    released: the sender is stuck in the middle of sending."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not self.stalled.is_set():
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def stalling_smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(StallingMailbox(), free_port())
+    server.start()
+    yield server
+    server.mailbox.release.set()
+    server.stop()
+
+
+@pytest.fixture
+def amqp_broker() -> Iterator[str]:
+    """The tests' RabbitMQ virtual host, with this process queueing tasks on it, emptied."""
+    broker = urlsplit(AMQP_URL)
+    require_service("RabbitMQ", broker.hostname or "localhost", broker.port or 5672)
+    try:
+        with Connection(AMQP_URL, connect_timeout=2) as probe:
+            probe.ensure_connection(max_retries=1)
+    except (AMQPError, OSError) as error:
+        vhost = broker.path.lstrip("/")
+        missing(
+            f"RabbitMQ refuses the virtual host {vhost!r} ({error}): rabbitmqctl add_vhost "
+            f"{vhost} && rabbitmqctl set_permissions -p {vhost} guest '.*' '.*' '.*'"
+        )
+    with publishing_to(AMQP_URL):
+        celery_app.control.purge()
+        yield AMQP_URL
+        celery_app.control.purge()
+
+
+def test_a_worker_killed_while_sending_runs_the_task_again_and_the_mail_arrives_once(
+    client: Client,
+    petition: Petition,
+    amqp_broker: str,
+    stalling_smtp: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    mailbox: StallingMailbox = stalling_smtp.mailbox
+    address = "alix.moreau@example.org"
+    # Any other sending would wait 10 minutes for the dead one's hold to lapse: only the same
+    # task, run again, can send the e-mail within this test, by taking its hold back at once.
+    env = worker_env(
+        broker_url=amqp_broker,
+        smtp=stalling_smtp,
+        site_url="http://testserver",
+        CONFIRMATION_CLAIM_SECONDS="600",
+    )
+    assert sign(client, "fr", address) == 302
+    # The worker takes the task as it starts, and is killed while the SMTP server keeps it
+    # waiting, before the message is handed over. A prefork worker, as in production: its pool
+    # process would acknowledge the task on taking it, were acknowledgements not late.
+    first = worker_process(env, tmp_path, "first", pool="prefork")
+    first.start()
+    try:
+        assert mailbox.stalled.wait(timeout=WORKER_READY_TIMEOUT), first.log()
+        task_id = Signature.objects.get(email=address).confirmation_claim
+        assert task_id, "the e-mail was not held by its task while it left"
+        first.kill()
+    finally:
+        first.stop()
+    mailbox.release.set()
+    assert not mailbox.to(address)
+    assert f"send_confirmation_email[{task_id}] received" in first.log()
+
+    # RabbitMQ gives the unacknowledged task to the next worker as soon as the first one's
+    # connection drops (with Redis: after the visibility timeout, or the sweep once the hold
+    # has expired).
+    second = worker_process(env, tmp_path, "second")
+    with running(second):
+        second.wait_for_log(rf"send_confirmation_email\[{task_id}\] succeeded in [\d.]+s: True")
+
+    assert len(mailbox.to(address)) == 1
+    signature = Signature.objects.get(email=address)
+    assert signature.confirmation_sent_at is not None
+    assert (signature.confirmation_claim, signature.confirmation_failed_at) == ("", None)
+    assert second.log().count("send_confirmation_email[") == 2  # received, succeeded: once
+
+
+# A mail provider that keeps failing.
+
+RETRY_WAIT = re.compile(r"send_confirmation_email\[[^\]]+\] retry: Retry in (\d+)s")
+
+
+def test_a_lasting_mail_failure_is_retried_with_back_off_then_recorded_for_staff(
+    client: Client,
+    admin_user,
+    petition: Petition,
+    worker: CeleryProcess,
+    mailbox: Mailbox,
+) -> None:
+    address = "lou.fontaine@example.org"
+    mailbox.defer(1000)  # every delivery answered "451 try again later"
+    log_start = len(worker.log())
+
+    assert sign(client, "fr", address) == 302
+
+    failed = wait_until(
+        lambda: Signature.objects.filter(email=address, confirmation_failed_at__isnull=False),
+        timeout=30,
+        what="the failure to be recorded",
+    ).get()
+    assert mailbox.deferred == MAIL_MAX_RETRIES + 1
+    assert not mailbox.to(address)
+    assert "SMTPDataError" in failed.confirmation_error
+    assert "Temporary failure" in failed.confirmation_error
+    assert (failed.confirmation_sent_at, failed.confirmation_claim) == (None, "")
+    waits = [int(wait) for wait in RETRY_WAIT.findall(worker.log(), log_start)]
+    assert len(waits) == MAIL_MAX_RETRIES
+    assert all(wait <= MAIL_RETRY_BACKOFF * 2**n for n, wait in enumerate(waits)), waits
+
+    client.force_login(admin_user)
+    listing = client.get(
+        reverse("admin:petition_signature_changelist") + "?confirmation_failed_at__isnull=False"
+    )
+    assert [signature.email for signature in listing.context["cl"].result_list] == [address]
+
+
+# PostgreSQL cut under load.
+
+
+class TcpProxy:
+    """A TCP relay in front of PostgreSQL that fails as a restarting server does: cut() drops
+    every connection and refuses new ones, restore() accepts them again. hold() first keeps
+    every byte in transit, so that the queries under way are sure to be cut."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._flowing = threading.Event()
+        self.restore()
+
+    def restore(self) -> None:
+        self._flowing.set()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def hold(self) -> None:
+        self._flowing.clear()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        assert listener is not None
+        listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                self._shutdown(sock)
+        self._flowing.set()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self.cut()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self._flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        self._shutdown(sink)
+        with self._lock:
+            self._sockets.discard(source)
+        source.close()
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # closed already
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+
+class Gunicorn:
+    """The site under gunicorn, as in production: threads that keep their database
+    connections (CONN_MAX_AGE) and check them before use (CONN_HEALTH_CHECKS)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "gunicorn", "manifesto.wsgi", "--workers=2", "--threads=4"]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*argv, f"--bind=127.0.0.1:{self.port}"],
+                cwd=PROJECT_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(
+            lambda: self.log().count("Booting worker") == 2 and self.answers("GET", "/fr/"),
+            timeout=30,
+            what="gunicorn to serve",
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def request(
+        self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+    ) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body or None, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.headers, response.read().decode())
+        finally:
+            connection.close()
+
+    def answers(self, method: str, path: str) -> bool:
+        try:
+            return self.request(method, path).status == 200
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def database_proxy() -> Iterator[TcpProxy]:
+    database = connection.settings_dict
+    if connection.vendor != "postgresql" or (database["HOST"] or "").startswith("/"):
+        missing("the proxy needs the test database on PostgreSQL, over TCP")
+    proxy = TcpProxy((database["HOST"] or "localhost", int(database["PORT"] or 5432)))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def site_through_proxy(
+    petition: Petition, database_proxy: TcpProxy, tmp_path: Path
+) -> Iterator[Gunicorn]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": worker_database_url(host="127.0.0.1", port=database_proxy.port),
+        "RATELIMIT_ENABLE": "0",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("CELERY_BROKER_URL", None)  # e-mails leave in-process (into memory)
+    site = Gunicorn(env, tmp_path / "gunicorn.log")
+    try:
+        site.start()
+        yield site
+    finally:
+        site.stop()
+
+
+@dataclass(frozen=True)
+class Answer:
+    what: str  # "page" or "sign"
+    language: str
+    email: str
+    started: float
+    status: int
+    text: str
+
+
+class Visitors:
+    """Threads that read pages and sign, in both languages, until stopped; every answer kept."""
+
+    def __init__(self, site: Gunicorn, count: int) -> None:
+        self.site = site
+        self.answers: list[Answer] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._visit, args=(n,), daemon=True) for n in range(count)
+        ]
+        page = site.request("GET", url_in("fr", "home"))
+        self.cookie = re.search(r"csrftoken=([^;]+)", page.headers["Set-Cookie"])[1]
+        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+
+    def __enter__(self) -> Visitors:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def _visit(self, visitor: int) -> None:
+        for n in range(10_000):
+            if self._stop.is_set():
+                return
+            language = ["fr", "en"][(visitor + n) % 2]
+            if n % 2:
+                self.answers.append(self.sign(language, f"visitor.{visitor}.{n}@example.org"))
+            else:
+                self.answers.append(self.read(language))
+
+    def read(self, language: str) -> Answer:
+        started = time.monotonic()
+        response = self.site.request("GET", url_in(language, "home"))
+        return Answer("page", language, "", started, response.status, response.text)
+
+    def sign(self, language: str, email: str) -> Answer:
+        started = time.monotonic()
+        response = self.site.request(
+            "POST",
+            url_in(language, "petition", MANIFESTO_SLUG),
+            urlencode({**signer(email), "csrfmiddlewaretoken": self.token}),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={self.cookie}",
+            },
+        )
+        return Answer("sign", language, email, started, response.status, response.text)
+
+
+def is_translated_503(answer: Answer) -> bool:
+    page = parse_html(answer.text)
+    return (
+        answer.status == 503
+        and page.find("html").attrs["lang"] == answer.language
+        and page.find("h1").text == translated_in(answer.language, "Temporarily unavailable")
+    )
+
+
+def test_the_database_cut_under_load_answers_a_translated_503_and_service_resumes_by_itself(
+    database_proxy: TcpProxy, site_through_proxy: Gunicorn
+) -> None:
+    site = site_through_proxy
+    with Visitors(site, count=6) as visitors:
+        time.sleep(1)
+        database_proxy.hold()
+        time.sleep(0.3)
+        database_proxy.cut()
+        cut_at = time.monotonic()
+        # Meanwhile, a visitor in each language, on each kind of page, is told to come back.
+        during = [
+            answer
+            for language in ["fr", "en"]
+            for answer in (visitors.read(language), visitors.sign(language, f"cut@{language}.org"))
+        ]
+        time.sleep(1)
+        database_proxy.restore()
+        restored_at = time.monotonic()
+        time.sleep(1.5)
+    after = [visitors.read("fr"), visitors.sign("en", "after@example.org")]
+
+    answers = visitors.answers + during + after
+    assert {answer.status for answer in answers} <= {200, 302, 503}, "an answer was no 503"
+    assert all(is_translated_503(answer) for answer in during)
+    assert all(is_translated_503(answer) for answer in answers if answer.status == 503)
+    assert any(answer.started < cut_at and answer.status == 503 for answer in answers), (
+        "no query was under way when the database went"
+    )
+    # Back by itself: nothing was restarted, and every request since is served.
+    assert [answer.status for answer in after] == [200, 302]
+    assert all(answer.status != 503 for answer in answers if answer.started > restored_at)
+    assert site.log().count("Booting worker") == 2
+
+    signed = {answer.email for answer in answers if answer.what == "sign"}
+    redirected = {answer.email for answer in answers if answer.status == 302}
+    stored = Signature.objects.filter(petition__slug=MANIFESTO_SLUG)
+    emails = set(stored.values_list("email", flat=True))
+    assert redirected <= emails, "a signer was thanked, and the signature is not there"
+    assert emails <= signed
+    languages = dict(stored.values_list("email", "language"))
+    assert all(languages[a.email] == a.language for a in answers if a.status == 302)
+    # Each signature was written whole, or not at all.
+    incomplete = stored.exclude(first_name="Camille", last_name="Durand", postal_code="75011")
+    assert not incomplete.exists()
+    assert not stored.filter(consent__isnull=True).exists()
