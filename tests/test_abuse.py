@@ -270,11 +270,22 @@ def test_the_hourly_report_shows_busy_addresses_and_domains_with_links(
         created_at=now - timedelta(minutes=5),
     )
 
+    for number, domain in enumerate(["Flood.example", "example.org", "example.org", "x.net"]):
+        Signature.objects.create(
+            petition=petition,
+            first_name="Earlier",
+            last_name=str(number),
+            email=f"earlier{number}@{domain}",
+            language="fr",
+            created_at=now - timedelta(days=10),
+        )
+
     report = abuse.report(end=now)
 
     assert (report.signatures, report.suspect) == (5, 3)
     assert report.addresses == [[busy, 4, 3]]
-    assert [row[:2] for row in report.domains] == [["flood.example", 4]]
+    # 4 of the hour's 5 signatures, against 1 in 4 over the month before: it stands out.
+    assert report.domains == [["flood.example", 4, 25.0, 80.0]]
     client.force_login(moderator)
     moderator.user_permissions.add(Permission.objects.get(codename="view_abusereport"))
     page = client.get(reverse("admin:petition_abusereport_change", args=[report.pk]))
