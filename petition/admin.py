@@ -276,14 +276,13 @@ class SignatureAdmin(admin.ModelAdmin):
 
         decide = abuse.invalidate if action == "invalidate" else abuse.restore
         if request.POST.get("confirmed") != "yes":
-            filters = {k: v for k, v in request.GET.items() if k not in NOT_FILTERS}
             context = {
                 **self.admin_site.each_context(request),
+                **_changelist_filter(request),
                 "title": self.get_actions(request)[action][2],
                 "opts": self.opts,
                 "action": action,
                 "count": queryset.count(),
-                "filters": export.describe(**filters),
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
             }
@@ -373,7 +372,7 @@ class SignatureAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:
             messages.error(request, gettext("This filter cannot be exported."))
             return redirect("admin:petition_signature_changelist")
-        filters = {k: v for k, v in request.GET.items() if k not in NOT_FILTERS}
+        filters = _filters(request)
         petition = _filtered_petition(filters)
         form = ExportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -402,12 +401,26 @@ class SignatureAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "form": form,
             "count": signatures.count(),
-            "filters": export.describe(**filters),
-            "query_string": request.GET.urlencode(),
-            "changelist_url": reverse("admin:petition_signature_changelist")
-            + (f"?{request.GET.urlencode()}" if request.GET else ""),
+            **_changelist_filter(request),
         }
         return TemplateResponse(request, "admin/petition/signature/export.html", context)
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    """The signatures changelist's filter (and search) a page about its rows was opened with."""
+    return {k: v for k, v in request.GET.items() if k not in NOT_FILTERS}
+
+
+def _changelist_filter(request: HttpRequest) -> dict[str, str]:
+    """What the pages about the changelist's current rows (export, bulk decisions) show of its
+    filter, and the way back to the changelist with that filter."""
+    query = request.GET.urlencode()
+    return {
+        "filters": export.describe(**_filters(request)),
+        "query_string": query,
+        "changelist_url": reverse("admin:petition_signature_changelist")
+        + (f"?{query}" if query else ""),
+    }
 
 
 def _filtered_petition(filters: dict[str, str]) -> Petition | None:
