@@ -163,6 +163,15 @@ class SignatureQuerySet(models.QuerySet):
         constraint's own comparison, which its index serves."""
         return self.filter(email_canonical=canonical_email(email))
 
+    def confirmation_unheld(self, *, by: str = "") -> SignatureQuerySet:
+        """Signatures whose confirmation e-mail no sending holds, or only the sending `by`, or one
+        whose hold has lapsed after CONFIRMATION_CLAIM_SECONDS (its worker died)."""
+        lapsed = timezone.now() - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
+        free = Q(confirmation_claim="") | Q(confirmation_claimed_at__lt=lapsed)
+        if by:
+            free |= Q(confirmation_claim=by)
+        return self.filter(free)
+
     def with_referred_count(self) -> SignatureQuerySet:
         """Annotate referred_count: the confirmed signatures made through each one's link.
 
@@ -384,14 +393,12 @@ class Signature(models.Model):
         id); False if it has already left (unless sending it `again`, as asked), or another
         sending holds it. A sending killed midway loses its hold after CONFIRMATION_CLAIM_SECONDS,
         or at once to its own task run again."""
-        now = timezone.now()
-        expired = now - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
-        free = Q(confirmation_claim="") | Q(confirmation_claim=claim)
-        free |= Q(confirmation_claimed_at__lt=expired)
-        rows = Signature.objects.filter(free, pk=self.pk, confirmed_at__isnull=True)
+        rows = Signature.objects.confirmation_unheld(by=claim).filter(
+            pk=self.pk, confirmed_at__isnull=True
+        )
         if not again:
             rows = rows.filter(confirmation_sent_at__isnull=True)
-        return bool(rows.update(confirmation_claim=claim, confirmation_claimed_at=now))
+        return bool(rows.update(confirmation_claim=claim, confirmation_claimed_at=timezone.now()))
 
     def release_confirmation(self, claim: str) -> None:
         Signature.objects.filter(pk=self.pk, confirmation_claim=claim).update(

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import OperationalError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 # The site's Celery app, through which the shared tasks below are sent: it must exist before
@@ -91,9 +91,9 @@ def send_missing_confirmations() -> int:
     """Every minute (beat): queue again the confirmation e-mails that never left (the broker
     was down when the signer signed, or a worker died holding one). Returns how many."""
     now = timezone.now()
-    expired = now - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
     missing = (
         Signature.objects.pending()
+        .confirmation_unheld()
         .filter(
             confirmation_sent_at__isnull=True,
             confirmation_failed_at__isnull=True,
@@ -101,7 +101,6 @@ def send_missing_confirmations() -> int:
             created_at__lt=now - timedelta(seconds=settings.CONFIRMATION_SWEEP_AFTER_SECONDS),
             created_at__gte=now - timedelta(seconds=settings.CONFIRMATION_MAX_AGE),
         )
-        .filter(Q(confirmation_claim="") | Q(confirmation_claimed_at__lt=expired))
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
