@@ -23,6 +23,7 @@ from manifesto.proxies import client_ip
 from manifesto.security import csp_replace
 
 from . import abuse, privacy, services, sharing
+from .addresses import canonical_email
 from .forms import REFERRAL_CODE, SignatureForm
 from .models import Petition, Signature, Switches
 from .tokens import (
@@ -38,12 +39,15 @@ from .tokens import (
 PENDING_SESSION_KEY = "pending_signature"
 
 
+# Limits per address count per mailbox, as "one signature per address" does (petition.addresses).
 def submitted_email(group: str, request: HttpRequest) -> str:
-    return request.POST.get("email", "").strip().lower()
+    email = request.POST.get("email", "").strip()
+    return canonical_email(email) if email else ""
 
 
 def pending_signature_email(group: str, request: HttpRequest) -> str:
-    return _pending_email(request).lower()
+    email = _pending_email(request)
+    return canonical_email(email) if email else ""
 
 
 def _pending_email(request: HttpRequest) -> str:

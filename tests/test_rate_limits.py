@@ -71,6 +71,25 @@ def test_one_address_signed_too_often_from_many_places_is_limited(
     assert statuses == [302, 302, 429]
 
 
+def test_spellings_of_one_mailbox_share_its_limit(
+    small_limits, client_factory, petition, signer_data, url
+):
+    path = url("fr", "petition", petition.slug)
+    variants = [
+        "camille.durand@gmail.com",
+        "camilledurand+a@gmail.com",
+        "c.amille.durand@googlemail.com",
+    ]
+    statuses = [
+        client_factory()
+        .post(path, {**signer_data, "email": email}, **from_address(f"192.0.2.{n}"))
+        .status_code
+        for n, email in enumerate(variants, start=1)
+    ]
+
+    assert statuses == [302, 302, 429]
+
+
 def test_reading_the_page_is_never_limited(small_limits, client, petition, url):
     statuses = {client.get(url("fr", "petition", petition.slug)).status_code for _ in range(5)}
 
