@@ -88,9 +88,8 @@ def signature(petition: Petition) -> Signature:
     )
 
 
-@pytest.fixture
-def signer_data() -> dict[str, str]:
-    """What a citizen in France types into the signing form, having read the page a minute."""
+def signing_form(**changes: str) -> dict[str, str]:
+    """What a citizen in France sends in the signing form, having read the page a minute."""
     return {
         "first_name": "Camille",
         "last_name": "Durand",
@@ -99,7 +98,13 @@ def signer_data() -> dict[str, str]:
         "postal_code": "75011",
         "consent": "on",
         "started": form_shown(seconds_ago=60),
+        **changes,
     }
+
+
+@pytest.fixture
+def signer_data() -> dict[str, str]:
+    return signing_form()
 
 
 def form_shown(*, seconds_ago: float) -> str:
@@ -449,6 +454,24 @@ def public_pages(
     return found
 
 
+def write_update(
+    petition: Petition,
+    author: object,
+    *,
+    subject_fr: str = "Nouvelles du manifeste",
+    subject_en: str = "News of the manifesto",
+) -> Update:
+    """A draft update to signers, as staff write one in the admin."""
+    return Update.objects.create(
+        petition=petition,
+        subject_fr=subject_fr,
+        subject_en=subject_en,
+        body_fr="Le manifeste avance.",
+        body_en="The manifesto moves on.",
+        created_by=author,
+    )
+
+
 @pytest.fixture
 def admin_paths(
     petition, admin_user, add_signatures, django_capture_on_commit_callbacks
@@ -469,14 +492,7 @@ def admin_paths(
         rows=3,
     )
     draft, sent = (
-        Update.objects.create(
-            petition=petition,
-            subject_fr=f"Nouvelles {n}",
-            subject_en=f"News {n}",
-            body_fr="Le manifeste avance.",
-            body_en="The manifesto moves on.",
-            created_by=admin_user,
-        )
+        write_update(petition, admin_user, subject_fr=f"Nouvelles {n}", subject_en=f"News {n}")
         for n in (1, 2)
     )
     with django_capture_on_commit_callbacks(execute=True):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from petition import dashboard
 from petition.models import Petition, Signature, Suppression, Update
+from tests.conftest import write_update
 
 pytestmark = pytest.mark.django_db
 
@@ -227,14 +228,7 @@ def test_stopping_emails_in_bulk_is_in_each_signatures_history(
 
 @pytest.fixture
 def draft(petition, staff_member) -> Update:
-    return Update.objects.create(
-        petition=petition,
-        subject_fr="Nouvelles du manifeste",
-        subject_en="News of the manifesto",
-        body_fr="Le manifeste avance.",
-        body_en="The manifesto moves on.",
-        created_by=staff_member,
-    )
+    return write_update(petition, staff_member)
 
 
 def test_staff_write_an_update_in_french_and_english(staff_client, staff_member, petition):

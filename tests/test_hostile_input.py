@@ -38,7 +38,7 @@ from petition.tokens import (
     make_unsubscribe_token,
     make_withdrawal_token,
 )
-from tests.conftest import form_shown
+from tests.conftest import signing_form
 
 LANGUAGES = ["fr", "en"]
 WEBHOOK = "/anymail/brevo/tracking/"
@@ -155,15 +155,7 @@ def tainted(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-SIGNER = {
-    "first_name": "Camille",
-    "last_name": "Durand",
-    "email": "camille.durand@example.org",
-    "country": "FR",
-    "postal_code": "75011",
-    "consent": "on",
-    "started": form_shown(seconds_ago=60),
-}
+SIGNER = signing_form()
 
 
 @st.composite

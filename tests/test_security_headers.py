@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from petition.models import Update
-from tests.conftest import Element, parse_html
+from tests.conftest import Element, parse_html, write_update
 
 LANGUAGES = ["fr", "en"]
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -117,14 +117,7 @@ def test_the_language_cookie_is_not_readable_by_scripts_nor_sent_by_other_sites(
 
 @pytest.fixture
 def draft(petition, admin_user) -> Update:
-    return Update.objects.create(
-        petition=petition,
-        subject_fr="Nouvelles du manifeste",
-        subject_en="News of the manifesto",
-        body_fr="Le manifeste avance.",
-        body_en="The manifesto moves on.",
-        created_by=admin_user,
-    )
+    return write_update(petition, admin_user)
 
 
 def test_every_admin_page_allows_no_inline_code_and_no_framing(admin_client, admin_paths):

@@ -39,10 +39,10 @@ from manifesto.celery import app as celery_app
 from petition.models import Petition, Signature
 from tests.conftest import (
     MANIFESTO_SLUG,
-    form_shown,
     parse_html,
     require_service,
     service_reachable,
+    signing_form,
     translated_in,
     url_in,
 )
@@ -81,15 +81,7 @@ def sign(client: Client, language: str, email: str) -> int:
 
 
 def signer(email: str) -> dict[str, str]:
-    return {
-        "first_name": "Camille",
-        "last_name": "Durand",
-        "email": email,
-        "country": "FR",
-        "postal_code": "75011",
-        "consent": "on",
-        "started": form_shown(seconds_ago=60),
-    }
+    return signing_form(email=email)
 
 
 def all_sent(mailbox: Mailbox, addresses: list[str]) -> bool:

@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from petition.models import Petition, Signature
-from tests.conftest import MANIFESTO_SLUG, form_shown
+from tests.conftest import MANIFESTO_SLUG, signing_form
 
 from .waiting import wait_until
 
@@ -34,18 +34,7 @@ RETRY_LOGGED = r"send_confirmation_email\[[^\]]+\] retry: Retry in \d+s: {error}
 def sign(client: Client, language: str, email: str) -> HttpResponse:
     with translation.override(language):
         url = reverse("petition", args=[MANIFESTO_SLUG])
-    return client.post(
-        url,
-        {
-            "first_name": "Camille",
-            "last_name": "Durand",
-            "email": email,
-            "country": "FR",
-            "postal_code": "75011",
-            "consent": "on",
-            "started": form_shown(seconds_ago=60),
-        },
-    )
+    return client.post(url, signing_form(email=email))
 
 
 def link_prefix(live_server: LiveServer, language: str, view: str) -> str:
