@@ -45,8 +45,8 @@ app.conf.beat_schedule = {
         "task": "petition.tasks.refresh_figures",
         "schedule": 5 * 60.0,
     },
-    "send-missing-confirmations": {
-        "task": "petition.tasks.send_missing_confirmations",
+    "answer-unanswered-signings": {
+        "task": "petition.tasks.answer_unanswered_signings",
         "schedule": SWEEP_EVERY_SECONDS,
         "options": {"expires": 60},
     },

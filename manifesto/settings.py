@@ -239,10 +239,15 @@ PENDING_RETENTION_DAYS = int(os.environ.get("PENDING_RETENTION_DAYS", "30"))
 IP_HASH_RETENTION_DAYS = int(os.environ.get("IP_HASH_RETENTION_DAYS", "7"))
 ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "180"))
 
-# Confirmation e-mails: a task holds one this long while sending it; a pending signature whose
-# e-mail has not left this long after signing is picked up again by the sweep.
+# Signings are answered by a worker (petition.models.SigningRequest): a task holds one this long
+# while sending its e-mail; one not answered this long after it came in is queued again by the
+# sweep.
 CONFIRMATION_CLAIM_SECONDS = int(os.environ.get("CONFIRMATION_CLAIM_SECONDS", "300"))
 CONFIRMATION_SWEEP_AFTER_SECONDS = int(os.environ.get("CONFIRMATION_SWEEP_AFTER_SECONDS", "120"))
+# However often an address is typed into the form, by whoever, it is sent at most this many
+# e-mails (confirmation or "already signed") in 24 hours, this many seconds apart.
+SIGNING_MAILS_PER_DAY = int(os.environ.get("SIGNING_MAILS_PER_DAY", "3"))
+SIGNING_MAIL_INTERVAL_SECONDS = int(os.environ.get("SIGNING_MAIL_INTERVAL_SECONDS", "120"))
 # Sending an e-mail that failed is tried again MAIL_MAX_RETRIES times, after MAIL_RETRY_BACKOFF
 # seconds, then twice as long each time up to MAIL_RETRY_BACKOFF_MAX (at random below each: the
 # retries of a burst spread out). Then the failure is recorded for staff.

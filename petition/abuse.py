@@ -18,7 +18,6 @@ from django.db.models.functions import StrIndex, Substr
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import tasks
 from .models import AbuseReport, Petition, Signature
 from .queueing import after_commit
 
@@ -101,8 +100,8 @@ def _decide(signatures: QuerySet[Signature], **changes: object) -> int:
         petition_ids = set(signatures.order_by().values_list("petition_id", flat=True).distinct())
         changed = signatures.order_by().update(**changes)
         for petition_id in petition_ids:
-            after_commit(tasks.refresh_signature_count, petition_id)
-            after_commit(tasks.refresh_petition_figures, petition_id)
+            after_commit("petition.tasks.refresh_signature_count", petition_id)
+            after_commit("petition.tasks.refresh_petition_figures", petition_id)
     return changed
 
 

@@ -256,9 +256,7 @@ def test_messages(update: Update, *, email: str, first_name: str) -> list[EmailM
 
 def send_test(*, update: Update, user: AbstractBaseUser) -> None:
     """Queue the update, in every language, to the e-mail address of a member of staff."""
-    from . import tasks  # which imports this module
-
-    after_commit(tasks.send_update_test, update.pk, user.pk)
+    after_commit("petition.tasks.send_update_test", update.pk, user.pk)
 
 
 @transaction.atomic
@@ -268,11 +266,9 @@ def start_sending(*, update: Update, user: AbstractBaseUser) -> bool:
     The recipients are listed by a task once this transaction has committed; from then on the
     update can no longer be edited.
     """
-    from . import tasks  # which imports this module
-
     if not update.mark_queued(user):
         return False
-    after_commit(tasks.prepare_update, update.pk)
+    after_commit("petition.tasks.prepare_update", update.pk)
     return True
 
 
@@ -282,8 +278,6 @@ def resend_uncertain(*, update: Update) -> int:
 
     Staff choose this knowingly; returns how many copies go back to the queue.
     """
-    from . import tasks  # which imports this module
-
     count = (
         UpdateDelivery.objects.filter(update=update, skip_reason=Skip.UNCERTAIN)
         .select_for_update()
@@ -298,7 +292,7 @@ def resend_uncertain(*, update: Update) -> int:
     )
     if count:
         Update.objects.filter(pk=update.pk).update(finished_at=None, progressed_at=timezone.now())
-        after_commit(tasks.send_update_batch, update.pk)
+        after_commit("petition.tasks.send_update_batch", update.pk)
     return count
 
 

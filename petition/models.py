@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -163,15 +164,6 @@ class SignatureQuerySet(models.QuerySet):
         constraint's own comparison, which its index serves."""
         return self.filter(email_canonical=canonical_email(email))
 
-    def confirmation_unheld(self, *, by: str = "") -> SignatureQuerySet:
-        """Signatures whose confirmation e-mail no sending holds, or only the sending `by`, or one
-        whose hold has lapsed after CONFIRMATION_CLAIM_SECONDS (its worker died)."""
-        lapsed = timezone.now() - timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
-        free = Q(confirmation_claim="") | Q(confirmation_claimed_at__lt=lapsed)
-        if by:
-            free |= Q(confirmation_claim=by)
-        return self.filter(free)
-
     def with_referred_count(self) -> SignatureQuerySet:
         """Annotate referred_count: the confirmed signatures made through each one's link.
 
@@ -249,12 +241,6 @@ class Signature(models.Model):
         help_text=_("Set by the fraud rules: not counted until staff restore it."),
     )
     invalidated_at = models.DateTimeField(_("invalidated by staff at"), null=True, blank=True)
-    # A task holds the confirmation e-mail from confirmation_claimed_at until it has left, so
-    # that a sweep or a redelivered task never sends a second copy (petition.tasks).
-    confirmation_claim = models.CharField(
-        max_length=64, blank=True, default="", db_default="", editable=False
-    )
-    confirmation_claimed_at = models.DateTimeField(null=True, editable=False)
     confirmation_sent_at = models.DateTimeField(_("confirmation e-mail sent at"), null=True)
     confirmation_failed_at = models.DateTimeField(
         _("confirmation e-mail failed at"), null=True, blank=True
@@ -388,33 +374,15 @@ class Signature(models.Model):
             self.unsubscribed_at = now
         return bool(updated)
 
-    def claim_confirmation(self, claim: str, *, again: bool = False) -> bool:
-        """Hold this signature's confirmation e-mail for one sending, named by `claim` (a task
-        id); False if it has already left (unless sending it `again`, as asked), or another
-        sending holds it. A sending killed midway loses its hold after CONFIRMATION_CLAIM_SECONDS,
-        or at once to its own task run again."""
-        rows = Signature.objects.confirmation_unheld(by=claim).filter(
-            pk=self.pk, confirmed_at__isnull=True
-        )
-        if not again:
-            rows = rows.filter(confirmation_sent_at__isnull=True)
-        return bool(rows.update(confirmation_claim=claim, confirmation_claimed_at=timezone.now()))
-
-    def release_confirmation(self, claim: str) -> None:
-        Signature.objects.filter(pk=self.pk, confirmation_claim=claim).update(
-            confirmation_claim="", confirmation_claimed_at=None
-        )
-
-    def mark_confirmation_sent(self, claim: str = "") -> None:
+    def mark_confirmation_sent(self) -> None:
         self.confirmation_sent_at = timezone.now()
         Signature.objects.filter(pk=self.pk).update(
             confirmation_sent_at=self.confirmation_sent_at,
             confirmation_failed_at=None,
             confirmation_error="",
         )
-        self.release_confirmation(claim)
 
-    def mark_confirmation_failed(self, error: str, claim: str = "") -> None:
+    def mark_confirmation_failed(self, error: str) -> None:
         """The confirmation e-mail could not be sent, even after retries: staff see why."""
         self.confirmation_failed_at = timezone.now()
         self.confirmation_error = error[:2000]
@@ -422,7 +390,112 @@ class Signature(models.Model):
             confirmation_failed_at=self.confirmation_failed_at,
             confirmation_error=self.confirmation_error,
         )
-        self.release_confirmation(claim)
+
+
+class SigningRequestQuerySet(models.QuerySet):
+    def unheld(self, *, by: str = "") -> SigningRequestQuerySet:
+        """Requests no worker holds, or only the task `by`, or whose hold has run out (the
+        worker died, or the retry it waited for is overdue)."""
+        free = Q(held_until__isnull=True) | Q(held_until__lt=timezone.now())
+        if by:
+            free |= Q(held_by=by)
+        return self.filter(free)
+
+
+class SigningRequest(models.Model):
+    """A signing, or a request to send the e-mail again, as the site took it in.
+
+    Taking it in is the same work for every address, known or not: one INSERT of this row and
+    one task queued after the commit. Only the worker looks for a signature of the address,
+    decides which e-mail it is owed, if any (petition.signing), and sends it; so neither the
+    answer nor the time it takes tells anyone whether an address has signed. The row is deleted
+    once its e-mail has left or none was due; until then, beat's sweep queues it again (the
+    broker was down, a worker died).
+    """
+
+    class Kind(models.TextChoices):
+        SIGN = "sign", _("signing")
+        RESEND = "resend", _("send the e-mail again")
+        # Staff sending a confirmation again (say after the provider failed): no daily cap.
+        STAFF = "staff", _("sent again by staff")
+
+    class Mail(models.TextChoices):
+        NONE = "", _("none")
+        CONFIRM = "confirm", _("confirmation link")
+        ALREADY_SIGNED = "already_signed", _("already signed")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    # What a signing carries besides the address (petition.signing.Submission): names, place,
+    # consent wording, referral code and the traits the fraud rules read.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The worker's decision, made once: a task run again sends what was decided, no more.
+    decided_at = models.DateTimeField(null=True)
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, null=True, related_name="+")
+    mail = models.CharField(max_length=16, choices=Mail.choices, blank=True, default="")
+    # The task sending its e-mail holds the request until then, so that the sweep or a
+    # redelivered task never sends a second copy.
+    held_by = models.CharField(max_length=64, blank=True, default="")
+    held_until = models.DateTimeField(null=True)
+
+    objects = SigningRequestQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="signing_request_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+
+class MailboxAllowance(models.Model):
+    """The e-mails one mailbox was sent because someone signed with its address.
+
+    Whoever types a stranger's address, however often and from wherever, makes the site write
+    to that mailbox at most SIGNING_MAILS_PER_DAY times in 24 hours, SIGNING_MAIL_INTERVAL
+    apart. The mailbox is known only by a keyed hash of its canonical address.
+    """
+
+    mailbox = models.CharField(max_length=64, unique=True)
+    # The times of the latest sendings, oldest first, as POSIX timestamps.
+    sent = models.JSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.mailbox[:12]
+
+    @staticmethod
+    def key(email: str) -> str:
+        return salted_hmac("petition.mailbox", canonical_email(email)).hexdigest()
+
+    @classmethod
+    def take(cls, email: str) -> bool:
+        """Use one of the address's e-mails; False when its allowance is spent for now.
+
+        Call inside a transaction: the row is locked, so concurrent requests for one mailbox
+        never overspend it.
+        """
+        key = cls.key(email)
+        try:
+            with transaction.atomic():
+                cls.objects.get_or_create(mailbox=key)
+        except IntegrityError:
+            pass  # Made a moment ago by a concurrent request for the same mailbox.
+        allowance = cls.objects.select_for_update().get(mailbox=key)
+        now = timezone.now()
+        day_ago = (now - timedelta(days=1)).timestamp()
+        sent = [at for at in allowance.sent if at > day_ago]
+        interval = settings.SIGNING_MAIL_INTERVAL_SECONDS
+        if len(sent) >= settings.SIGNING_MAILS_PER_DAY or (
+            sent and sent[-1] > now.timestamp() - interval
+        ):
+            return False
+        allowance.sent = [*sent, now.timestamp()]
+        allowance.updated_at = now
+        allowance.save(update_fields=["sent", "updated_at"])
+        return True
 
 
 class PetitionFigures(models.Model):
@@ -761,15 +834,23 @@ class ConsentWording(models.Model):
         return hashlib.sha256(f"{kind}\0{language}\0{text}".encode()).hexdigest()
 
     @classmethod
-    def record(cls, kind: str, language: str, text: str) -> int:
-        """The id of this wording, stored the first time anyone agrees to it."""
+    def record(
+        cls, kind: str, language: str, text: str, *, agreed_at: datetime | None = None
+    ) -> int:
+        """The id of this wording, stored the first time anyone agrees to it (at agreed_at)."""
         digest = cls.digest_of(kind, language, text)
         key = f"petition:consent:{digest}"
         cached = caches["local"].get(key)
         if cached is not None:
             return cached
         wording, _created = cls.objects.get_or_create(
-            digest=digest, defaults={"kind": kind, "language": language, "text": text}
+            digest=digest,
+            defaults={
+                "kind": kind,
+                "language": language,
+                "text": text,
+                "first_used_at": agreed_at or timezone.now(),
+            },
         )
         # Wordings change with a release, not between requests: each process remembers their
         # ids, once committed (a rolled-back row must not be referred to again).

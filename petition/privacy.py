@@ -17,8 +17,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from . import tasks
-from .models import Petition, Signature
+from .models import MailboxAllowance, Petition, Signature, SigningRequest
 from .queueing import after_commit
 
 
@@ -29,6 +28,7 @@ class Retention:
     pending_deleted: int
     address_hashes_dropped: int
     anonymised: int
+    allowances_dropped: int = 0
 
 
 def apply_retention() -> Retention:
@@ -36,7 +36,19 @@ def apply_retention() -> Retention:
         pending_deleted=delete_stale_pending(),
         address_hashes_dropped=drop_old_address_hashes(),
         anonymised=anonymise_closed_petitions(),
+        allowances_dropped=drop_spent_allowances(),
     )
+
+
+def drop_spent_allowances() -> int:
+    """A mailbox's allowance remembers the e-mails of the last 24 hours: older ones serve
+    nothing. Requests never answered in PENDING_RETENTION_DAYS go too, with what they carry."""
+    now = timezone.now()
+    SigningRequest.objects.filter(
+        created_at__lt=now - timedelta(days=settings.PENDING_RETENTION_DAYS)
+    ).delete()
+    deleted, _ = MailboxAllowance.objects.filter(updated_at__lt=now - timedelta(days=1)).delete()
+    return deleted
 
 
 def delete_stale_pending() -> int:
@@ -87,8 +99,8 @@ def withdraw(*, signature: Signature) -> None:
         _forget_in_history(Signature.objects.filter(pk=signature.pk))
         signature.delete()
         # An exact recount: the signature may already be part of the settled count.
-        after_commit(tasks.refresh_signature_count, petition_id)
-        after_commit(tasks.refresh_petition_figures, petition_id)
+        after_commit("petition.tasks.refresh_signature_count", petition_id)
+        after_commit("petition.tasks.refresh_petition_figures", petition_id)
 
 
 def _forget_in_history(signatures: QuerySet[Signature]) -> None:

@@ -1,17 +1,28 @@
-"""The only code that writes signatures: each function owns its transaction and side effects."""
+"""The only code that writes signatures: each function owns its transaction and side effects.
+
+A signing is taken in by the web request and answered by a worker: see SigningRequest.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import abuse, tasks
-from .models import ConsentWording, Petition, Signature, Suppression
-from .queueing import after_commit
+from . import abuse
+from .models import (
+    ConsentWording,
+    MailboxAllowance,
+    Petition,
+    Signature,
+    SigningRequest,
+    Suppression,
+)
+from .queueing import after_commit, runs_in_process
 
 logger = logging.getLogger(__name__)
 
@@ -31,51 +42,139 @@ class SignatureDetails:
     news_consent_text: str = ""
 
 
+# The web request's side: the same work for every address.
+
+
 def sign(
     *,
     petition: Petition,
     details: SignatureDetails,
     language: str,
     traits: abuse.SigningTraits = abuse.UNKNOWN_TRAITS,
-) -> Signature:
-    """Record a signature, or find the one this address already made, and e-mail the signer.
+) -> SigningRequest:
+    """Take in a signing; a worker records the signature and e-mails the signer.
 
-    A new or still pending signature gets its confirmation link; a confirmed one gets a note
-    saying so. The caller answers the same way in every case, so nobody can learn whether an
-    address has signed. A signature that trips the fraud rules (petition.abuse) is recorded
-    and e-mailed like any other, and set aside as suspect.
+    One row written and one task queued, whatever the address: whether it signed before, and
+    which e-mail it is owed (its confirmation link, or a note that it has signed already), only
+    the worker finds out (decide_signing), off the clock of the visitor's request.
     """
+    return _take(
+        petition=petition,
+        kind=SigningRequest.Kind.SIGN,
+        email=details.email,
+        language=language,
+        details={"signer": asdict(details), "traits": asdict(traits)},
+    )
+
+
+def ask_again(*, petition: Petition, email: str, language: str) -> SigningRequest:
+    """Take in "send the e-mail again" for the address signed from this browser: as for a
+    signing, only the worker looks the address up."""
+    return _take(petition=petition, kind=SigningRequest.Kind.RESEND, email=email, language=language)
+
+
+def send_confirmation(*, signature: Signature) -> SigningRequest:
+    """Staff send a signer's e-mail again (once the mail provider works again, say): the
+    confirmation link, or the "already signed" note if it was confirmed meanwhile."""
+    return _take(
+        petition=signature.petition,
+        kind=SigningRequest.Kind.STAFF,
+        email=signature.email,
+        language=signature.language,
+    )
+
+
+def _take(*, petition: Petition, kind: str, email: str, language: str, **fields) -> SigningRequest:
+    request = SigningRequest.objects.create(
+        petition=petition, kind=kind, email=email, language=language, **fields
+    )
+    after_commit("petition.tasks.answer_signing", request.pk)
+    return request
+
+
+# The worker's side.
+
+
+def decide_signing(*, request_id: int, holder: str) -> SigningRequest | None:
+    """Find or record the request's signature, decide which e-mail it calls for, and hold the
+    request for the task `holder` while that e-mail leaves.
+
+    Decided once: a task run again (its worker died, or it retries a failed sending) finds the
+    decision made and sends the same e-mail, no other. None when there is nothing to do: the
+    request is answered already, or another task holds it.
+    """
+    with transaction.atomic():
+        request = (
+            SigningRequest.objects.unheld(by=holder)
+            .select_for_update(of=("self",))
+            .select_related("petition")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None:
+            return None
+        if request.decided_at is None:
+            request.signature = _signature_for(request)
+            request.mail = _mail_due(request)
+            request.decided_at = timezone.now()
+        request.held_by = holder
+        request.held_until = timezone.now() + timedelta(seconds=settings.CONFIRMATION_CLAIM_SECONDS)
+        request.save()
+    return request
+
+
+def _signature_for(request: SigningRequest) -> Signature | None:
+    """The signature of the request's address; a first signing records it now."""
+    signatures = Signature.objects.filter(petition=request.petition).for_email(request.email)
+    existing = signatures.first()
+    if existing is not None or request.kind != SigningRequest.Kind.SIGN:
+        return existing
+    signer = SignatureDetails(**request.details["signer"])
+    traits = abuse.SigningTraits(**request.details["traits"])
     try:
         with transaction.atomic():
-            signature = Signature.objects.create(
-                petition=petition,
-                referred_by_id=_referrer_id(petition, details.referral_code),
-                first_name=details.first_name,
-                last_name=details.last_name,
-                email=details.email,
-                country=details.country,
-                postal_code=details.postal_code,
-                wants_news=details.wants_news,
-                language=language,
-                consent_id=_wording(ConsentWording.Kind.SIGN, language, details.consent_text),
+            return Signature.objects.create(
+                petition=request.petition,
+                referred_by_id=_referrer_id(request.petition, signer.referral_code),
+                first_name=signer.first_name,
+                last_name=signer.last_name,
+                email=signer.email,
+                country=signer.country,
+                postal_code=signer.postal_code,
+                wants_news=signer.wants_news,
+                language=request.language,
+                created_at=request.created_at,
+                consent_id=_wording(request, ConsentWording.Kind.SIGN, signer.consent_text),
                 news_consent_id=_wording(
+                    request,
                     ConsentWording.Kind.NEWS,
-                    language,
-                    details.news_consent_text if details.wants_news else "",
+                    signer.news_consent_text if signer.wants_news else "",
                 ),
                 ip_hash=traits.address_hash,
-                suspect_reason=abuse.suspect_reason(petition, traits),
+                suspect_reason=abuse.suspect_reason(request.petition, traits),
             )
-            send_confirmation(signature=signature, again=False)
     except IntegrityError:
-        # The address signed already (perhaps a moment ago, in a concurrent request).
-        signature = Signature.objects.filter(petition=petition).for_email(details.email).get()
-        send_confirmation(signature=signature)
-    return signature
+        # A request for the same mailbox, answered at the same moment, recorded it.
+        return signatures.get()
 
 
-def _wording(kind: str, language: str, text: str) -> int | None:
-    return ConsentWording.record(kind, language, text) if text else None
+def _mail_due(request: SigningRequest) -> str:
+    """Which e-mail the request calls for, within the mailbox's allowance: a stranger typing
+    someone's address cannot fill that inbox. Suspect signatures are answered like any other."""
+    signature = request.signature
+    if signature is None or Suppression.objects.for_email(signature.email).exists():
+        return SigningRequest.Mail.NONE
+    if request.kind != SigningRequest.Kind.STAFF and not MailboxAllowance.take(signature.email):
+        return SigningRequest.Mail.NONE
+    if signature.is_confirmed:
+        return SigningRequest.Mail.ALREADY_SIGNED
+    return SigningRequest.Mail.CONFIRM
+
+
+def _wording(request: SigningRequest, kind: str, text: str) -> int | None:
+    if not text:
+        return None
+    return ConsentWording.record(kind, request.language, text, agreed_at=request.created_at)
 
 
 def _referrer_id(petition: Petition, referral_code: str) -> int | None:
@@ -91,16 +190,47 @@ def _referrer_id(petition: Petition, referral_code: str) -> int | None:
     )
 
 
-def send_confirmation(*, signature: Signature, again: bool = True) -> None:
-    """Queue the e-mail a signer needs next: the confirmation link, or "already signed".
+def finish_signing(*, request: SigningRequest) -> None:
+    """The request's e-mail has left, or none was due: nothing more to do, nor to keep."""
+    if request.mail == SigningRequest.Mail.CONFIRM and request.signature is not None:
+        request.signature.mark_confirmation_sent()
+    SigningRequest.objects.filter(pk=request.pk).delete()
 
-    The first link leaves once, whatever happens to the worker sending it; a signer who asks
-    for it again (signing again, "send it again") gets a new copy.
-    """
-    if signature.is_confirmed:
-        after_commit(tasks.send_already_signed_email, signature.pk)
+
+def fail_signing(*, request: SigningRequest, error: str) -> None:
+    """The request's e-mail could not be sent, even after retries. A confirmation's failure is
+    recorded on the signature, where staff see it and can send it again (send_confirmation)."""
+    if request.mail == SigningRequest.Mail.CONFIRM and request.signature is not None:
+        request.signature.mark_confirmation_failed(error)
     else:
-        after_commit(tasks.send_confirmation_email, signature.pk, again)
+        logger.error("The e-mail of signing request %s could not be sent: %s", request.pk, error)
+    SigningRequest.objects.filter(pk=request.pk).delete()
+
+
+def hold_signing(*, request: SigningRequest, seconds: float) -> None:
+    """Keep the request for its own task, which retries in `seconds`: the sweep leaves it be."""
+    hold = timedelta(seconds=seconds + settings.CONFIRMATION_CLAIM_SECONDS)
+    SigningRequest.objects.filter(pk=request.pk, held_by=request.held_by).update(
+        held_until=timezone.now() + hold
+    )
+
+
+def unanswered_signings() -> list[int]:
+    """Requests that should have been answered by now and that no task holds: the broker was
+    down when they came in, or the worker answering them died."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CONFIRMATION_SWEEP_AFTER_SECONDS)
+    return list(
+        SigningRequest.objects.unheld()
+        .filter(created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
+SWEEP_BATCH = 2000
+
+
+# Confirming and unsubscribing.
 
 
 @transaction.atomic
@@ -110,11 +240,11 @@ def confirm(*, signature: Signature) -> bool:
     Returns False when it was already confirmed: the count then moves no further.
     """
     newly_confirmed = signature.mark_confirmed()
-    if newly_confirmed and tasks.fold_count.app.conf.task_always_eager:
+    if newly_confirmed and runs_in_process():
         # Without a broker no beat folds the counts every second: fold now, after the commit,
         # so that the count is right at once. With a broker, nothing more happens here.
-        after_commit(tasks.fold_count, signature.petition_id)
-        after_commit(tasks.refresh_petition_figures, signature.petition_id)
+        after_commit("petition.tasks.fold_count", signature.petition_id)
+        after_commit("petition.tasks.refresh_petition_figures", signature.petition_id)
     return newly_confirmed
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError
 from celery import Task, shared_task
@@ -15,15 +14,14 @@ from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import OperationalError
 from django.db.models import QuerySet
-from django.utils import timezone
 
 # The site's Celery app, through which the shared tasks below are sent: it must exist before
 # the first is, and is imported here rather than when Django starts (see manifesto/__init__.py).
 import manifesto.celery  # noqa: F401
 
-from . import abuse, counting, figures, mailings, privacy
+from . import abuse, counting, figures, mailings, privacy, services
 from .emails import build_message, confirmation_url
-from .models import Petition, Signature, Suppression, Update
+from .models import Petition, SigningRequest, Update
 
 logger = logging.getLogger(__name__)
 
@@ -40,37 +38,44 @@ MAIL_RETRY = {
 
 
 @shared_task(bind=True, max_retries=MAIL_RETRY["max_retries"])
-def send_confirmation_email(task: Task, signature_id: int, again: bool = False) -> bool:
-    """Send the confirmation link to a pending signature, once: a copy that has left is not
-    sent again, unless the signer asked for it `again`. Returns whether a message left.
+def answer_signing(task: Task, request_id: int) -> str:
+    """Answer a signing, or a request to send its e-mail again: record the signature if it is
+    new, and send the e-mail it calls for, within the mailbox's allowance (services.decide_signing).
+    Returns which e-mail left ("" for none).
 
-    The signature is held for this task while the message leaves (Signature.claim_confirmation),
-    so a sweep or a second request meanwhile sends nothing; this task run again after its worker
-    died takes its hold back at once. A failure is retried with back-off; one that lasts is
-    recorded on the signature, where staff see it.
+    The request is held for this task while the message leaves, so that the sweep or a second
+    delivery of the task meanwhile sends nothing; this task run again after its worker died
+    takes its hold back at once. A failure is retried with back-off; one that lasts is recorded
+    on the signature, where staff see it.
     """
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.is_confirmed or _suppressed(signature):
-        return False
-    claim = task.request.id or "in-process"
-    if not signature.claim_confirmation(claim, again=again):
-        return False
-    message = build_message(signature, "confirm", {"confirm_url": confirmation_url(signature)})
+    holder = task.request.id or "in-process"
+    request = services.decide_signing(request_id=request_id, holder=holder)
+    if request is None:
+        return ""
+    if not request.mail:
+        services.finish_signing(request=request)
+        return ""
+    signature = request.signature
+    if request.mail == SigningRequest.Mail.CONFIRM:
+        message = build_message(signature, "confirm", {"confirm_url": confirmation_url(signature)})
+    else:
+        message = build_message(signature, "already_signed", {})
     try:
         message.send()
     except TRANSIENT_MAIL_ERRORS as error:
         # Without a broker nothing could run a retry later: the failure is for staff at once.
         if task.request.retries >= task.max_retries or task.app.conf.task_always_eager:
-            signature.mark_confirmation_failed(_describe(error), claim)
+            services.fail_signing(request=request, error=_describe(error))
             raise
-        signature.release_confirmation(claim)
-        raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
+        countdown = _backoff(task.request.retries)
+        services.hold_signing(request=request, seconds=countdown)
+        raise task.retry(exc=error, countdown=countdown) from error
     except Exception as error:
         # Not worth another try (a refused address, a template error): staff see it at once.
-        signature.mark_confirmation_failed(_describe(error), claim)
+        services.fail_signing(request=request, error=_describe(error))
         raise
-    signature.mark_confirmation_sent(claim)
-    return True
+    services.finish_signing(request=request)
+    return request.mail
 
 
 def _backoff(retries: int) -> int:
@@ -87,42 +92,15 @@ def _describe(error: BaseException) -> str:
 
 
 @shared_task(expires=60)
-def send_missing_confirmations() -> int:
-    """Every minute (beat): queue again the confirmation e-mails that never left (the broker
-    was down when the signer signed, or a worker died holding one). Returns how many."""
-    now = timezone.now()
-    missing = (
-        Signature.objects.pending()
-        .confirmation_unheld()
-        .filter(
-            confirmation_sent_at__isnull=True,
-            confirmation_failed_at__isnull=True,
-            anonymised_at__isnull=True,
-            created_at__lt=now - timedelta(seconds=settings.CONFIRMATION_SWEEP_AFTER_SECONDS),
-            created_at__gte=now - timedelta(seconds=settings.CONFIRMATION_MAX_AGE),
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    ids = list(missing)
-    for signature_id in ids:
-        send_confirmation_email.delay(signature_id)
+def answer_unanswered_signings() -> int:
+    """Every minute (beat): queue again the signings that were never answered (the broker was
+    down when they came in, or a worker died answering one). Returns how many."""
+    ids = services.unanswered_signings()
+    for request_id in ids:
+        answer_signing.delay(request_id)
     if ids:
-        logger.warning("Queued again %d confirmation e-mails that had not left.", len(ids))
+        logger.warning("Queued again %d signings that had not been answered.", len(ids))
     return len(ids)
-
-
-SWEEP_BATCH = 2000
-
-
-@shared_task(**MAIL_RETRY)
-def send_already_signed_email(signature_id: int) -> bool:
-    """Tell someone who signs again that their signature is already confirmed."""
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or not signature.is_confirmed or _suppressed(signature):
-        return False
-    build_message(signature, "already_signed", {}).send()
-    return True
 
 
 @shared_task(expires=5)
@@ -173,11 +151,6 @@ def refresh_petition_figures(petition_id: int) -> None:
     petition = Petition.objects.filter(pk=petition_id).first()
     if petition is not None:
         figures.compute(petition)
-
-
-def _suppressed(signature: Signature) -> bool:
-    # The provider reported the address bouncing or complaining: it gets no more e-mail.
-    return Suppression.objects.for_email(signature.email).exists()
 
 
 # Updates to signers (petition.mailings). The batches run on the low-priority "bulk" queue.

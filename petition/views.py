@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import math
 import re
+import time
 
 from django.conf import settings
 from django.core.cache import caches
@@ -37,6 +39,8 @@ from .tokens import (
 )
 
 PENDING_SESSION_KEY = "pending_signature"
+# When this browser last asked for an e-mail (signing, or "send it again").
+ASKED_AT_SESSION_KEY = "pending_signature_asked_at"
 
 
 # Limits per address count per mailbox, as "one signature per address" does (petition.addresses).
@@ -53,13 +57,6 @@ def pending_signature_email(group: str, request: HttpRequest) -> str:
 def _pending_email(request: HttpRequest) -> str:
     email = request.session.get(PENDING_SESSION_KEY)
     return email if isinstance(email, str) else ""
-
-
-def _pending_signature(request: HttpRequest, petition: Petition) -> Signature | None:
-    email = _pending_email(request)
-    if not email:
-        return None
-    return Signature.objects.filter(petition=petition).for_email(email).first()
 
 
 def open_petition(slug: str) -> Petition:
@@ -154,16 +151,37 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return render_petition(request, petition, form, status=400)
     traits = form.traits(address_hash=abuse.address_hash(client_ip(request)))
     services.sign(petition=petition, details=form.details(), language=get_language(), traits=traits)
-    # The address as typed, never the signature's id: the session cookie is readable, and an
+    # The address as typed, never a signature's id: the session cookie is readable, and an
     # old id would tell that the address had signed before.
     request.session[PENDING_SESSION_KEY] = form.cleaned_data["email"]
+    request.session[ASKED_AT_SESSION_KEY] = time.time()
     return redirect("check_inbox", slug=petition.slug)
 
 
 @require_GET
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     petition = open_petition(slug)
-    return render(request, "petition/check_inbox.html", {"petition": petition})
+    return render(request, "petition/check_inbox.html", inbox_context(request, petition))
+
+
+def inbox_context(request: HttpRequest, petition: Petition) -> dict:
+    return {
+        "petition": petition,
+        "minutes_to_wait": minutes_before_another_copy(request),
+        "mail_interval_minutes": math.ceil(settings.SIGNING_MAIL_INTERVAL_SECONDS / 60),
+        "mails_per_day": settings.SIGNING_MAILS_PER_DAY,
+    }
+
+
+def minutes_before_another_copy(request: HttpRequest) -> int:
+    """How long this browser waits before its next "send it again" is taken: an address is
+    written to at most every SIGNING_MAIL_INTERVAL_SECONDS (MailboxAllowance), and the page
+    says so from what this browser did alone, never from what was sent."""
+    asked_at = request.session.get(ASKED_AT_SESSION_KEY)
+    if not isinstance(asked_at, int | float):
+        return 0
+    wait = asked_at + settings.SIGNING_MAIL_INTERVAL_SECONDS - time.time()
+    return max(0, math.ceil(wait / 60))
 
 
 @require_POST
@@ -174,12 +192,16 @@ def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     rate=lambda g, r: settings.RESEND_RATE_PER_EMAIL if pending_signature_email(g, r) else None,
 )
 def resend(request: HttpRequest, slug: str) -> HttpResponse:
-    """Send the e-mail again to the address signed from this browser."""
+    """Send the e-mail again to the address signed from this browser, if it may be sent yet."""
     petition = open_petition(slug)
-    signature = _pending_signature(request, petition)
-    if signature is not None:
-        services.send_confirmation(signature=signature)
-    return render(request, "petition/check_inbox.html", {"petition": petition, "resent": True})
+    email = _pending_email(request)
+    resent = bool(email) and not minutes_before_another_copy(request)
+    if resent:
+        services.ask_again(petition=petition, email=email, language=get_language())
+        request.session[ASKED_AT_SESSION_KEY] = time.time()
+    # A browser that signed nothing is told the same as one whose e-mail was sent again.
+    context = {**inbox_context(request, petition), "resent": resent or not email}
+    return render(request, "petition/check_inbox.html", context)
 
 
 @never_cache

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from petition import mailings, services, tasks, tracking
-from petition.models import Petition, Signature, Suppression, Update
+from petition.models import Petition, Signature, SigningRequest, Suppression, Update
 
 pytestmark = pytest.mark.django_db
 
@@ -149,12 +149,17 @@ def test_a_suppressed_address_gets_no_update(client, petition, django_user_model
     assert [message.to for message in mail.outbox] == [["fine@example.org"]]
 
 
-def test_a_suppressed_address_gets_no_confirmation_either(client, petition):
+def test_a_suppressed_address_gets_no_confirmation_either(
+    client, petition, django_capture_on_commit_callbacks
+):
     pending = signer(petition, "typo@exmaple.org", confirmed_at=None)
     post_event(client, brevo_event("hard_bounce", "typo@exmaple.org"))
 
-    assert tasks.send_confirmation_email(pending.pk) is False
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_confirmation(signature=pending)
+
     assert mail.outbox == []
+    assert not SigningRequest.objects.exists()
 
 
 def test_suppression_is_per_address_whatever_the_petition_or_the_letter_case(petition):

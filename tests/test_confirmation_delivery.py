@@ -1,6 +1,7 @@
-"""The confirmation e-mail leaves once: held while it is sent, swept up when it never left,
-retried, and recorded for staff when the mail provider keeps failing. (The same against a real
-broker, worker and SMTP server: tests/integration/test_faults.py.)"""
+"""A signing is answered once: its e-mail held while it is sent, swept up when it never left
+(the "already signed" note as much as the confirmation), retried, and recorded for staff when
+the mail provider keeps failing. (The same against a real broker, worker and SMTP server:
+tests/integration/test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -12,82 +13,119 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from petition import tasks
-from petition.models import Signature
+from petition import services, tasks
+from petition.forms import SignatureForm
+from petition.models import MailboxAllowance, Signature, SigningRequest
+from tests.conftest import signing_form
+
+CONFIRM_SUBJECT = "Confirm your signature of the CAMELEON manifesto"
+ALREADY_SIGNED_SUBJECT = "You have already signed the CAMELEON manifesto"
 
 
 @pytest.fixture
-def pending(signature) -> Signature:
-    """A signature made a while ago whose e-mail never left (the broker was down)."""
-    Signature.objects.filter(pk=signature.pk).update(
-        created_at=timezone.now() - timedelta(minutes=10)
+def take(petition, django_capture_on_commit_callbacks):
+    """take(email=…): a signing taken in by the site, its task not yet run (as when the
+    broker was down); returns the request's id."""
+
+    def take(**changes: str) -> int:
+        form = SignatureForm(signing_form(**changes))
+        assert form.is_valid(), form.errors
+        with django_capture_on_commit_callbacks(execute=False):
+            request = services.sign(petition=petition, details=form.details(), language="fr")
+        return request.pk
+
+    return take
+
+
+def answer(request_id: int, **options: object) -> str:
+    return tasks.answer_signing.apply(args=[request_id], **options).result
+
+
+def age(request_id: int, minutes: int = 10) -> None:
+    SigningRequest.objects.filter(pk=request_id).update(
+        created_at=timezone.now() - timedelta(minutes=minutes)
     )
-    signature.refresh_from_db()
-    return signature
 
 
-def test_a_first_link_is_sent_once_however_often_its_task_runs(pending, mailoutbox):
-    assert tasks.send_confirmation_email.apply(args=[pending.pk]).result is True
-    assert tasks.send_confirmation_email.apply(args=[pending.pk]).result is False
+def test_a_signing_is_answered_once_however_often_its_task_runs(take, mailoutbox):
+    request_id = take()
+
+    assert answer(request_id) == "confirm"
+    assert answer(request_id) == ""
 
     assert len(mailoutbox) == 1
-    pending.refresh_from_db()
-    assert pending.confirmation_sent_at is not None
-    assert pending.confirmation_claim == ""
+    signature = Signature.objects.get()
+    assert signature.confirmation_sent_at is not None
+    assert not SigningRequest.objects.exists(), "nothing of what the signer typed is kept twice"
 
 
-def test_a_signer_who_asks_again_gets_another_copy(pending, mailoutbox):
-    tasks.send_confirmation_email.apply(args=[pending.pk])
-    tasks.send_confirmation_email.apply(args=[pending.pk, True])
+def test_a_signer_who_signs_again_gets_another_copy(take, mailoutbox, translated):
+    answer(take())
+    answer(take())
 
-    assert len(mailoutbox) == 2
+    assert [message.subject for message in mailoutbox] == [translated("fr", CONFIRM_SUBJECT)] * 2
+    assert Signature.objects.count() == 1
 
 
-def test_a_copy_held_by_another_sending_is_not_sent_twice(pending, mailoutbox, settings):
-    assert pending.claim_confirmation("a-task-still-sending-it")
+def test_a_request_held_by_another_task_is_not_sent_twice(take, mailoutbox):
+    request_id = take()
+    assert services.decide_signing(request_id=request_id, holder="a-task-still-sending-it")
 
-    assert tasks.send_confirmation_email.apply(args=[pending.pk, True]).result is False
+    assert answer(request_id) == ""
     assert not mailoutbox
 
 
-def test_a_hold_left_by_a_dead_worker_expires(pending, mailoutbox, settings):
-    settings.CONFIRMATION_CLAIM_SECONDS = 60
-    pending.claim_confirmation("a-task-whose-worker-died")
-    Signature.objects.filter(pk=pending.pk).update(
-        confirmation_claimed_at=timezone.now() - timedelta(seconds=61)
+def test_a_hold_left_by_a_dead_worker_expires(take, mailoutbox):
+    request_id = take()
+    services.decide_signing(request_id=request_id, holder="a-task-whose-worker-died")
+    SigningRequest.objects.filter(pk=request_id).update(
+        held_until=timezone.now() - timedelta(seconds=1)
     )
 
-    assert tasks.send_confirmation_email.apply(args=[pending.pk]).result is True
+    assert answer(request_id) == "confirm"
     assert len(mailoutbox) == 1
 
 
-def test_the_same_task_run_again_takes_its_hold_back_at_once(pending, mailoutbox):
-    pending.claim_confirmation("task-1")
+def test_the_same_task_run_again_takes_its_hold_back_and_sends_what_was_decided(
+    take, mailoutbox, settings
+):
+    settings.SIGNING_MAILS_PER_DAY = 1
+    request_id = take()
+    services.decide_signing(request_id=request_id, holder="task-1")
 
-    assert tasks.send_confirmation_email.apply(args=[pending.pk], task_id="task-1").result
+    # Deciding again would find the allowance spent: the decision made stands.
+    assert answer(request_id, task_id="task-1") == "confirm"
     assert len(mailoutbox) == 1
+    [allowance] = MailboxAllowance.objects.all()
+    assert len(allowance.sent) == 1
 
 
-def test_the_sweep_sends_what_never_left_once(pending, signer_data, petition, mailoutbox):
-    recent = Signature.objects.create(
-        petition=petition, first_name="A", last_name="B", email="recent@example.org", language="fr"
-    )
-    sent = Signature.objects.create(
-        petition=petition,
-        first_name="C",
-        last_name="D",
-        email="sent@example.org",
-        language="fr",
-        created_at=timezone.now() - timedelta(minutes=10),
-        confirmation_sent_at=timezone.now() - timedelta(minutes=9),
-    )
+def test_the_sweep_answers_what_was_never_answered_once(take, sign, mailoutbox):
+    old = take(email="old@example.org")
+    age(old)
+    take(email="recent@example.org")  # its task may still be queued
+    held = take(email="held@example.org")
+    age(held)
+    services.decide_signing(request_id=held, holder="a-task-sending-it")
 
-    assert tasks.send_missing_confirmations.apply().result == 1
-    assert tasks.send_missing_confirmations.apply().result == 0
+    assert tasks.answer_unanswered_signings.apply().result == 1
+    assert tasks.answer_unanswered_signings.apply().result == 0
 
-    # Not the one signed a moment ago (its task may still be queued), nor the one sent.
-    assert [message.to for message in mailoutbox] == [[pending.email]]
-    assert {recent.email, sent.email}.isdisjoint(mailoutbox[0].to)
+    assert [message.to for message in mailoutbox] == [["old@example.org"]]
+
+
+def test_an_already_signed_note_lost_with_the_broker_is_swept_up_and_sent_once(
+    take, signature, mailoutbox, translated
+):
+    Signature.objects.filter(pk=signature.pk).update(confirmed_at=timezone.now())
+    lost = take(email=signature.email)
+    age(lost)
+
+    assert tasks.answer_unanswered_signings.apply().result == 1
+    assert tasks.answer_unanswered_signings.apply().result == 0
+
+    assert [message.subject for message in mailoutbox] == [translated("fr", ALREADY_SIGNED_SUBJECT)]
+    assert mailoutbox[0].to == [signature.email]
 
 
 def dead_port() -> int:
@@ -106,7 +144,7 @@ def failing_mail(settings):
 
 
 def test_a_lasting_failure_is_recorded_shown_to_staff_and_not_swept(
-    pending,
+    take,
     failing_mail,
     client,
     admin_user,
@@ -114,14 +152,16 @@ def test_a_lasting_failure_is_recorded_shown_to_staff_and_not_swept(
     mailoutbox,
     django_capture_on_commit_callbacks,
 ):
+    request_id = take()
+    age(request_id)
     with pytest.raises(ConnectionRefusedError):
-        tasks.send_confirmation_email.apply(args=[pending.pk], throw=True)
+        answer(request_id, throw=True)
 
-    pending.refresh_from_db()
+    pending = Signature.objects.get()
     assert pending.confirmation_failed_at is not None
     assert "ConnectionRefusedError" in pending.confirmation_error
     assert pending.confirmation_sent_at is None
-    assert tasks.send_missing_confirmations.apply().result == 0, "failed for good: staff decide"
+    assert tasks.answer_unanswered_signings.apply().result == 0, "failed for good: staff decide"
 
     client.force_login(admin_user)
     listing = client.get(
@@ -153,28 +193,37 @@ def broker_attempts(monkeypatch) -> list[tuple]:
         attempts.append(args)
         raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_confirmation_email, "delay", unreachable)
+    monkeypatch.setattr(tasks.answer_signing, "delay", unreachable)
     return attempts
 
 
 def test_with_the_broker_down_signing_works_and_stops_trying_the_broker(
-    sign, broker_attempts, mailoutbox
+    sign, broker_attempts, mailoutbox, monkeypatch
 ):
     assert sign(email="first@example.org").status_code == 302
     assert sign(email="second@example.org").status_code == 302
 
-    signed = Signature.objects.filter(email__in=["first@example.org", "second@example.org"])
-    assert signed.count() == 2
+    taken = SigningRequest.objects.filter(email__in=["first@example.org", "second@example.org"])
+    assert taken.count() == 2
     assert len(broker_attempts) == 1, "the second signing waited for the broker again"
-    assert not mailoutbox  # the sweep sends both once the broker is back
+    assert not mailoutbox
+
+    # The broker is back: the sweep answers both, once.
+    monkeypatch.undo()
+    taken.update(created_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.answer_unanswered_signings.apply().result == 2
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "first@example.org",
+        "second@example.org",
+    ]
 
 
 def test_any_failure_to_queue_the_e_mail_still_thanks_the_signer(sign, monkeypatch, caplog):
     def broken(*args: object) -> None:
         raise RuntimeError("not a broker error")
 
-    monkeypatch.setattr(tasks.send_confirmation_email, "delay", broken)
+    monkeypatch.setattr(tasks.answer_signing, "delay", broken)
 
     assert sign(email="camille@example.org").status_code == 302
-    assert Signature.objects.filter(email="camille@example.org").exists()
+    assert SigningRequest.objects.filter(email="camille@example.org").exists()
     assert "not a broker error" in caplog.text

@@ -374,14 +374,25 @@ def test_a_body_of_any_kind_signs_no_one(
 @hostile
 @given(field=st.sampled_from(FORM_FIELDS), raw=not_utf8)
 def test_bytes_that_are_not_utf8_in_a_field_are_read_as_replacement_characters(
-    visitor, petition, url, html, translated, signer_data, lang, field, raw
+    visitor,
+    petition,
+    url,
+    html,
+    translated,
+    signer_data,
+    django_capture_on_commit_callbacks,
+    lang,
+    field,
+    raw,
 ):
     Signature.objects.all().delete()
     fields = {name: quote(value, safe="").encode() for name, value in signer_data.items()}
     fields[field] = quote(raw, safe="").encode()
     body = b"&".join(name.encode() + b"=" + value for name, value in fields.items())
 
-    response = visitor.generic("POST", url(lang, "petition", petition.slug), body, URLENCODED)
+    path = url(lang, "petition", petition.slug)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = visitor.generic("POST", path, body, URLENCODED)
 
     if response.status_code == 400:
         assert not Signature.objects.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from petition.models import Signature
+from petition.models import Signature, SigningRequest
 
 LANGUAGES = ["fr", "en"]
 # A day-long window: a limit in a test never resets while the test runs.
@@ -109,7 +109,7 @@ def test_other_visitors_can_still_sign_when_one_is_limited(
     response = client_factory().post(path, signer_data, **from_address("192.0.2.2"))
 
     assert response.status_code == 302
-    assert Signature.objects.filter(email=signer_data["email"]).exists()
+    assert SigningRequest.objects.filter(email=signer_data["email"]).exists()
 
 
 def test_asking_for_the_email_again_is_limited(
@@ -159,7 +159,7 @@ def test_limits_can_be_turned_off_for_load_tests(
     ]
 
     assert statuses == [302] * 5
-    assert Signature.objects.count() == 5
+    assert SigningRequest.objects.count() == 5
 
 
 def test_visitors_who_forget_their_address_all_get_the_form_error(

@@ -188,10 +188,13 @@ def test_a_pending_signers_code_does_not_count(sign_through, petition, owner):
     assert Signature.objects.get(email="dominique@example.org").referred_by is None
 
 
-def test_a_code_of_another_petition_does_not_count(client, petition, owner, signer_data, url):
+def test_a_code_of_another_petition_does_not_count(
+    client, petition, owner, signer_data, url, django_capture_on_commit_callbacks
+):
     Petition.objects.create(slug="autre", title="Autre", introduction="Texte")
 
-    client.post(url("fr", "petition", "autre"), {**signer_data, "ref": owner.referral_code})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("fr", "petition", "autre"), {**signer_data, "ref": owner.referral_code})
 
     assert Signature.objects.get(petition__slug="autre").referred_by is None
 

@@ -6,7 +6,7 @@ One module per screen; importing them registers their admins with the admin site
 
 Every process loads this package (the admin's autodiscovery; manage.py commands too), so the
 modules that only some views need are imported in those views: mailings (e-mail rendering,
-anymail's backends), services (Celery), abuse (through petition.tasks, Faker), dashboard.
+anymail's backends) and dashboard.
 """
 
 from . import audit, exports, petitions, signatures, switches, updates

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .. import abuse, services
 from ..models import Signature, SignatureStatus, Suppression
 from . import changelist_filter
 from .exports import SignatureExportMixin
@@ -113,8 +114,6 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
     @admin.action(description=_("Stop e-mails to the selected signers"))
     def stop_emails(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         """For signers who ask staff directly; recorded in each signature's history."""
-        from .. import services
-
         stopped = 0
         for signature in queryset.filter(unsubscribed_at__isnull=True):
             if services.unsubscribe(signature=signature):
@@ -152,8 +151,6 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
     ) -> HttpResponse | None:
         """Invalidate or restore in bulk: the changelist's filter (or the ticked rows) is the
         condition; a first step shows how many signatures it takes, the second does it."""
-        from .. import abuse
-
         decide = abuse.invalidate if action == "invalidate" else abuse.restore
         if request.POST.get("confirmed") != "yes":
             context = {
@@ -201,8 +198,6 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
     )
     def send_confirmation_again(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         """After a lasting failure of the mail provider, once it works again."""
-        from .. import services
-
         pending = queryset.pending().filter(anonymised_at__isnull=True)
         pending.update(confirmation_failed_at=None, confirmation_error="")
         count = 0
