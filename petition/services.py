@@ -190,6 +190,7 @@ def _referrer_id(petition: Petition, referral_code: str) -> int | None:
     )
 
 
+@transaction.atomic
 def finish_signing(*, request: SigningRequest) -> None:
     """The request's e-mail has left, or none was due: nothing more to do, nor to keep."""
     if request.mail == SigningRequest.Mail.CONFIRM and request.signature is not None:
@@ -197,6 +198,7 @@ def finish_signing(*, request: SigningRequest) -> None:
     SigningRequest.objects.filter(pk=request.pk).delete()
 
 
+@transaction.atomic
 def fail_signing(*, request: SigningRequest, error: str) -> None:
     """The request's e-mail could not be sent, even after retries. A confirmation's failure is
     recorded on the signature, where staff see it and can send it again (send_confirmation)."""

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -33,10 +34,11 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from kombu import Connection
 
 from manifesto.celery import app as celery_app
-from petition.models import Petition, Signature
+from petition.models import Petition, Signature, SigningRequest
 from tests.conftest import (
     MANIFESTO_SLUG,
     parse_html,
@@ -84,10 +86,10 @@ def signer(email: str) -> dict[str, str]:
     return signing_form(email=email)
 
 
-def all_sent(mailbox: Mailbox, addresses: list[str]) -> bool:
-    """Every address has received its e-mail, and it is recorded as sent."""
-    sent = Signature.objects.filter(email__in=addresses, confirmation_sent_at__isnull=False)
-    return sent.count() == len(addresses) and all(mailbox.to(address) for address in addresses)
+def all_answered(mailbox: Mailbox, addresses: list[str]) -> bool:
+    """Every address has received its e-mail, and no signing is left to answer."""
+    unanswered = SigningRequest.objects.filter(email__in=addresses).exists()
+    return not unanswered and all(mailbox.to(address) for address in addresses)
 
 
 # The broker down while people sign.
@@ -175,7 +177,20 @@ def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_ba
     sweeping_worker: CeleryProcess,
     outage: str,
 ) -> None:
-    addresses = [f"{outage}.{n}@example.org" for n in range(4)]
+    # New signers, and signers who sign again: one whose signature waits for confirmation,
+    # one whose signature is confirmed. Each asks for one e-mail while the broker is down.
+    pending, confirmed = f"{outage}.pending@example.org", f"{outage}.confirmed@example.org"
+    for address, confirmed_at in [(pending, None), (confirmed, timezone.now())]:
+        Signature.objects.create(
+            petition=petition,
+            first_name="Sam",
+            last_name="Roux",
+            email=address,
+            language="fr",
+            confirmed_at=confirmed_at,
+            created_at=timezone.now() - timedelta(days=1),
+        )
+    addresses = [f"{outage}.{n}@example.org" for n in range(4)] + [pending, confirmed]
     with publishing_to(redis_broker.url):
         assert sign(client, "fr", "before@example.org") == 302
         mailbox.wait_for("before@example.org")
@@ -189,7 +204,7 @@ def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_ba
             started = time.monotonic()
             assert sign(client, ["fr", "en"][n % 2], address) == 302
             took.append(time.monotonic() - started)
-        assert Signature.objects.filter(email__in=addresses).count() == len(addresses)
+        assert SigningRequest.objects.filter(email__in=addresses).count() == len(addresses)
         if outage == "stopped":
             redis_broker.start()
         else:
@@ -198,14 +213,20 @@ def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_ba
         first_limit = NORMAL_SECONDS if outage == "stopped" else FIRST_WHEN_FROZEN_SECONDS
         assert took[0] < first_limit, f"signings took {took} s"
         assert max(took[1:]) < NORMAL_SECONDS, f"signings took {took} s"
-        # The worker reconnects, and the sweep queues the e-mails that were never queued. (A
-        # frozen Redis takes the first task late, when it wakes up: that e-mail is queued twice
-        # and leaves once all the same.)
-        wait_until(lambda: all_sent(mailbox, addresses), timeout=30, what="the e-mails")
-        sweeping_worker.wait_for_log(r"Queued again \d+ confirmation e-mails")
+        # The worker reconnects, and the sweep queues the signings that were never answered.
+        # (A frozen Redis takes the first task late, when it wakes up: that signing is queued
+        # twice and answered once all the same.)
+        wait_until(lambda: all_answered(mailbox, addresses), timeout=30, what="the e-mails")
+        sweeping_worker.wait_for_log(r"Queued again \d+ signings")
     assert {address: len(mailbox.to(address)) for address in addresses} == dict.fromkeys(
         addresses, 1
     )
+    # Each got the e-mail it asked for, in its own language.
+    [note] = mailbox.to(confirmed)
+    assert note["Subject"] == "Vous avez déjà signé le manifeste de CAMELEON"
+    [link] = mailbox.to(pending)
+    assert link["Subject"] == "Confirmez votre signature du manifeste de CAMELEON"
+    assert Signature.objects.filter(email__in=addresses).count() == len(addresses)
 
 
 # A worker killed while it sends an e-mail.
@@ -290,32 +311,33 @@ def test_a_worker_killed_while_sending_runs_the_task_again_and_the_mail_arrives_
     first.start()
     try:
         assert mailbox.stalled.wait(timeout=WORKER_READY_TIMEOUT), first.log()
-        task_id = Signature.objects.get(email=address).confirmation_claim
+        task_id = SigningRequest.objects.get(email=address).held_by
         assert task_id, "the e-mail was not held by its task while it left"
         first.kill()
     finally:
         first.stop()
     mailbox.release.set()
     assert not mailbox.to(address)
-    assert f"send_confirmation_email[{task_id}] received" in first.log()
+    assert f"answer_signing[{task_id}] received" in first.log()
 
     # RabbitMQ gives the unacknowledged task to the next worker as soon as the first one's
     # connection drops (with Redis: after the visibility timeout, or the sweep once the hold
     # has expired).
     second = worker_process(env, tmp_path, "second")
     with running(second):
-        second.wait_for_log(rf"send_confirmation_email\[{task_id}\] succeeded in [\d.]+s: True")
+        second.wait_for_log(rf"answer_signing\[{task_id}\] succeeded in [\d.]+s: 'confirm'")
 
     assert len(mailbox.to(address)) == 1
     signature = Signature.objects.get(email=address)
     assert signature.confirmation_sent_at is not None
-    assert (signature.confirmation_claim, signature.confirmation_failed_at) == ("", None)
-    assert second.log().count("send_confirmation_email[") == 2  # received, succeeded: once
+    assert signature.confirmation_failed_at is None
+    assert not SigningRequest.objects.exists()
+    assert second.log().count("answer_signing[") == 2  # received, succeeded: once
 
 
 # A mail provider that keeps failing.
 
-RETRY_WAIT = re.compile(r"send_confirmation_email\[[^\]]+\] retry: Retry in (\d+)s")
+RETRY_WAIT = re.compile(r"answer_signing\[[^\]]+\] retry: Retry in (\d+)s")
 
 
 def test_a_lasting_mail_failure_is_retried_with_back_off_then_recorded_for_staff(
@@ -340,7 +362,8 @@ def test_a_lasting_mail_failure_is_retried_with_back_off_then_recorded_for_staff
     assert not mailbox.to(address)
     assert "SMTPDataError" in failed.confirmation_error
     assert "Temporary failure" in failed.confirmation_error
-    assert (failed.confirmation_sent_at, failed.confirmation_claim) == (None, "")
+    assert failed.confirmation_sent_at is None
+    assert not SigningRequest.objects.exists()
     waits = [int(wait) for wait in RETRY_WAIT.findall(worker.log(), log_start)]
     assert len(waits) == MAIL_MAX_RETRIES
     assert all(wait <= MAIL_RETRY_BACKOFF * 2**n for n, wait in enumerate(waits)), waits
@@ -625,13 +648,22 @@ def test_the_database_cut_under_load_answers_a_translated_503_and_service_resume
 
     signed = {answer.email for answer in answers if answer.what == "sign"}
     redirected = {answer.email for answer in answers if answer.status == 302}
+    # A signing is stored once taken in: answered (a signature) or still to be answered (its
+    # request, which the sweep answers).
     stored = Signature.objects.filter(petition__slug=MANIFESTO_SLUG)
-    emails = set(stored.values_list("email", flat=True))
-    assert redirected <= emails, "a signer was thanked, and the signature is not there"
-    assert emails <= signed
-    languages = dict(stored.values_list("email", "language"))
+    waiting = SigningRequest.objects.filter(petition__slug=MANIFESTO_SLUG)
+    languages = {
+        **dict(stored.values_list("email", "language")),
+        **dict(waiting.values_list("email", "language")),
+    }
+    assert redirected <= languages.keys(), "a signer was thanked, and the signing is not there"
+    assert languages.keys() <= signed
     assert all(languages[a.email] == a.language for a in answers if a.status == 302)
-    # Each signature was written whole, or not at all.
+    # Each was written whole, or not at all.
     incomplete = stored.exclude(first_name="Camille", last_name="Durand", postal_code="75011")
     assert not incomplete.exists()
     assert not stored.filter(consent__isnull=True).exists()
+    for details in waiting.values_list("details", flat=True):
+        signer_typed = details["signer"]
+        assert (signer_typed["first_name"], signer_typed["postal_code"]) == ("Camille", "75011")
+        assert signer_typed["consent_text"]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.services
 
-RETRY_LOGGED = r"send_confirmation_email\[[^\]]+\] retry: Retry in \d+s: {error}"
+RETRY_LOGGED = r"answer_signing\[[^\]]+\] retry: Retry in \d+s: {error}"
 
 
 def sign(client: Client, language: str, email: str) -> HttpResponse:
