@@ -49,7 +49,8 @@ lint:
 check:
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-enough-random-looking-value \
-		DJANGO_ALLOWED_HOSTS=petition.example.org $(PY) manage.py check --deploy --fail-level WARNING
+		DJANGO_ALLOWED_HOSTS=petition.example.org CACHE_URL=redis://127.0.0.1:6379/1 \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Browser tests drive Debian's Chromium; install it where we can, else those tests skip.
 browser:
