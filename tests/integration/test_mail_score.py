@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from django.utils.translation import gettext
 
 from petition import mailings
 from petition.models import Petition, Signature, Update
-from tests.conftest import signing_form, url_in
+from tests.conftest import parse_html, signing_form, url_in
 
 from .conftest import missing
 
@@ -144,10 +145,10 @@ def receive(
             with django_capture_on_commit_callbacks(execute=True):
                 mailings.send_test(update=write_update(petition, staff), user=staff)
             with translation.override(language):
-                prefix = gettext("[Test] %(subject)s") % {"subject": UPDATE_SUBJECT[language]}
+                subject = gettext("[Test] %(subject)s") % {"subject": UPDATE_SUBJECT[language]}
             outgoing.wait_for(STAFF_EMAIL, timeout=5)
-            (received,) = [m for m in outgoing.to(STAFF_EMAIL) if m["Subject"] == prefix]
-            return received
+            # Both languages at once: this language's copy of the latest test.
+            return [m for m in outgoing.to(STAFF_EMAIL) if m["Subject"] == subject][-1]
         return outgoing.wait_for(email, timeout=5)
 
     return receive
@@ -156,6 +157,78 @@ def receive(
 every_message = pytest.mark.parametrize(
     ("kind", "language"), [(kind, language) for kind in KINDS for language in LANGUAGES]
 )
+
+
+# What receiving servers look at.
+
+
+def domain_of(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2].lower()
+
+
+@every_message
+def test_the_date_says_when_and_in_which_time_zone(receive, kind: str, language: str) -> None:
+    received = receive(kind, language)
+
+    date = parsedate_to_datetime(received["Date"])
+
+    # A naive date is "-0000": a sender that does not know its own time zone.
+    assert date.tzinfo is not None, received["Date"]
+    assert abs(date - timezone.now()) < timedelta(minutes=5)
+
+
+@every_message
+def test_the_message_id_is_on_the_senders_domain(receive, kind: str, language: str) -> None:
+    received = receive(kind, language)
+
+    assert re.fullmatch(rf"<[^@<>\s]+@{re.escape(SENDER_DOMAIN)}>", received["Message-ID"])
+
+
+def test_each_message_has_a_message_id_of_its_own(receive) -> None:
+    ids = {receive(kind, language)["Message-ID"] for kind in KINDS for language in LANGUAGES}
+
+    assert len(ids) == len(KINDS) * len(LANGUAGES)
+
+
+@every_message
+def test_it_comes_from_the_senders_domain_and_bounces_return_there(
+    receive, kind: str, language: str
+) -> None:
+    received = receive(kind, language)
+
+    assert received["From"] == SENDER
+    # SPF checks the envelope's sender: on the From's domain, it aligns for DMARC.
+    assert domain_of(received.sender) == SENDER_DOMAIN
+
+
+@every_message
+def test_the_html_part_is_a_whole_document_in_the_signers_language(
+    receive, kind: str, language: str
+) -> None:
+    received = receive(kind, language)
+
+    document = parse_html(received.html)
+
+    assert document.find("html").attrs["lang"] == language
+    assert document.find("head").find("meta", charset="utf-8")
+    assert document.find("head").find("title").text == received["Subject"].removeprefix("[Test] ")
+    body = document.find("body")
+    assert body.text
+    # Filters distrust a message that is mostly markup.
+    assert len(body.text) / len(received.html) > 0.2
+
+
+@every_message
+def test_one_click_unsubscribe_headers_point_to_the_link_in_the_message(
+    receive, kind: str, language: str
+) -> None:
+    received = receive(kind, language)
+
+    link = received["List-Unsubscribe"]
+    assert link.startswith(f"<{SITE_URL}/{language}/"), link
+    assert link.strip("<>") in received.text
+    assert link.strip("<>") in received.html
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 # SpamAssassin.
