@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from email.message import Message
 from email.utils import make_msgid, parseaddr
+from urllib.parse import urlsplit
 
 from anymail.message import AnymailMessage
 from django.conf import settings
@@ -80,7 +81,7 @@ def build_message(signature: Signature, template: str, context: dict) -> SiteEma
         context = {
             "signature": signature,
             "petition": signature.petition,
-            "site_url": settings.SITE_URL,
+            "site_host": urlsplit(settings.SITE_URL).netloc,
             "home_url": absolute_url(reverse("home")),
             "unsubscribe_url": unsubscribe_url(signature),
             **context,

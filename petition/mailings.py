@@ -181,7 +181,6 @@ def render(update: Update, *, language: str) -> Rendered:
             "petition": update.petition,
             # base.html reads the signer's language and first name from "signature".
             "signature": {"language": language, "first_name": MARK.format("first_name")},
-            "site_url": settings.SITE_URL,
             "home_url": absolute_url(reverse("home")),
             "unsubscribe_url": MARK.format("unsubscribe_url"),
         }

@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 
 from petition import mailings
 from petition.models import Petition, Signature, Update
-from tests.conftest import parse_html, signing_form, url_in
+from tests.conftest import collapse_whitespace, parse_html, signing_form, url_in
 
 from .conftest import missing
 
@@ -199,6 +199,25 @@ def test_it_comes_from_the_senders_domain_and_bounces_return_there(
     assert received["From"] == SENDER
     # SPF checks the envelope's sender: on the From's domain, it aligns for DMARC.
     assert domain_of(received.sender) == SENDER_DOMAIN
+
+
+@every_message
+def test_a_plain_text_part_says_what_the_html_part_says(receive, kind: str, language: str) -> None:
+    received = receive(kind, language)
+    message = received.message
+
+    assert message.get_content_type() == "multipart/alternative"
+    # The last alternative is the one preferred: HTML, where the client can show it.
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    document = parse_html(received.html)
+    prose = re.sub(r"https?://\S+", "", received.text)
+    assert len(prose.split()) >= 40, received.text
+    for paragraph in document.find("body").find_all("p"):
+        if not paragraph.find_all("a"):
+            assert paragraph.text in collapse_whitespace(received.text)
+    links = {a.attrs["href"] for a in document.find_all("a")}
+    assert links <= set(re.findall(r"https?://\S+", received.text))
 
 
 @every_message
