@@ -1,8 +1,12 @@
 """Every e-mail the site sends, as an inbox provider receives it: made by the site's own code
-with production's settings (links on the site's https address, a sender on its own domain),
-handed over SMTP to a local server, and the bytes received read the way a receiving server
-reads them. SpamAssassin (Debian's package, its shipped rules, no network test) scores each
-under 1.0, in French and in English; the headers filters look at are checked one by one."""
+with production's settings (links on the site's https address, a sender on its own domain) and
+handed over SMTP to a local server. SpamAssassin (Debian's package, its shipped rules, no
+network test) scores the bytes received under 1.0, in French and in English, and the headers
+filters look at are checked one by one.
+
+Who relays a message to the inbox (its address, its name, SPF, DKIM) is the deployment's, not
+the message's (README, "Mail that inboxes accept"): no Received header is made up here, and the
+points SpamAssassin takes off for trusted relays would not count anyway."""
 
 from __future__ import annotations
 
@@ -33,10 +37,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.django_db
 
-SITE_URL = "https://manifeste.cameleon-association.org"
-SENDER = "CAMELEON <manifeste@cameleon-association.org>"
-SENDER_DOMAIN = "cameleon-association.org"
-STAFF_EMAIL = "claire.staff@cameleon-association.org"
+SITE_URL = "https://manifeste.example.org"
+SENDER = "CAMELEON <manifeste@example.org>"
+SENDER_DOMAIN = "example.org"
+STAFF_EMAIL = "claire.staff@example.org"
 # SpamAssassin's own threshold is 5.0; a message that scores 1.0 already trips some rule a
 # stricter filter may weigh more.
 LIMIT = 1.0
@@ -77,6 +81,7 @@ def outgoing(settings, smtp_server: SmtpServer, mailbox: Mailbox) -> Mailbox:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = smtp_server.host
     settings.EMAIL_PORT = smtp_server.port
+    # One signer at a time: nothing to pace.
     settings.UPDATE_SEND_RATE = 0
     return mailbox
 
@@ -96,7 +101,8 @@ def confirmed_signer(petition: Petition, language: str, email: str) -> Signature
     )
 
 
-def write_update(petition: Petition, author: object) -> Update:
+def news_update(petition: Petition, author: object) -> Update:
+    """An update as staff would write one, a few paragraphs with a link."""
     return Update.objects.create(
         petition=petition,
         created_by=author,
@@ -140,10 +146,10 @@ def receive(
         elif kind == "update":
             confirmed_signer(petition, language, email)
             with django_capture_on_commit_callbacks(execute=True):
-                mailings.start_sending(update=write_update(petition, staff), user=staff)
+                mailings.start_sending(update=news_update(petition, staff), user=staff)
         else:
             with django_capture_on_commit_callbacks(execute=True):
-                mailings.send_test(update=write_update(petition, staff), user=staff)
+                mailings.send_test(update=news_update(petition, staff), user=staff)
             with translation.override(language):
                 subject = gettext("[Test] %(subject)s") % {"subject": UPDATE_SUBJECT[language]}
             outgoing.wait_for(STAFF_EMAIL, timeout=5)
