@@ -172,6 +172,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CAMELEON <manifeste@localhost>")
+# The Date of a message Django writes carries the site's time zone (Django sets the process's own
+# from TIME_ZONE), rather than "-0000", which says the sender does not know its time zone.
+EMAIL_USE_LOCALTIME = True
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Every ANYMAIL_* variable is handed to anymail: ANYMAIL_MAILGUN_API_KEY, ANYMAIL_BREVO_API_KEY…
 ANYMAIL = {

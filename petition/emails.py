@@ -6,8 +6,12 @@ headers, so that mail clients can offer "unsubscribe" themselves.
 
 from __future__ import annotations
 
+from email.message import Message
+from email.utils import make_msgid, parseaddr
+from urllib.parse import urlsplit
+
+from anymail.message import AnymailMessage
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -15,6 +19,24 @@ from django.utils import translation
 from .models import Signature
 from .sharing import petition_url
 from .tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
+
+
+class SiteEmail(AnymailMessage):
+    """Every e-mail the site sends: a text part with an HTML alternative, and the attributes
+    anymail reads (metadata, tags, merge data), which other backends ignore.
+
+    Where Django writes the message itself (SMTP, the console and file backends), its
+    Message-ID is on the domain of its From address (DEFAULT_FROM_EMAIL), the one the mail is
+    signed for and judged by, instead of the name of the machine that sends it (Django's
+    DNS_NAME), which may be a private one. A provider's API writes its own.
+    """
+
+    def message(self) -> Message:
+        message = super().message()
+        if not any(name.lower() == "message-id" for name in self.extra_headers):
+            domain = parseaddr(self.from_email)[1].rpartition("@")[2]
+            message.replace_header("Message-ID", make_msgid(domain=domain))
+        return message
 
 
 def absolute_url(path: str) -> str:
@@ -43,7 +65,7 @@ def sharing_url(signature: Signature) -> str:
         return absolute_url(reverse("sharing", args=[make_sharing_token(signature)]))
 
 
-def build_message(signature: Signature, template: str, context: dict) -> EmailMultiAlternatives:
+def build_message(signature: Signature, template: str, context: dict) -> SiteEmail:
     """An e-mail to one signer from templates/petition/email/<template>_{subject,body}.*
 
     To a confirmed signer, templates may also show referral_url (their personal link),
@@ -59,7 +81,7 @@ def build_message(signature: Signature, template: str, context: dict) -> EmailMu
         context = {
             "signature": signature,
             "petition": signature.petition,
-            "site_url": settings.SITE_URL,
+            "site_host": urlsplit(settings.SITE_URL).netloc,
             "home_url": absolute_url(reverse("home")),
             "unsubscribe_url": unsubscribe_url(signature),
             **context,
@@ -68,7 +90,7 @@ def build_message(signature: Signature, template: str, context: dict) -> EmailMu
         subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
         text = render_to_string(f"{prefix}_body.txt", context)
         html = render_to_string(f"{prefix}_body.html", context)
-    message = EmailMultiAlternatives(
+    message = SiteEmail(
         subject=subject,
         body=text,
         to=[signature.email],

@@ -42,10 +42,9 @@ from itertools import groupby
 
 from anymail.backends.base import AnymailBaseBackend
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
-from anymail.message import AnymailMessage
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -55,7 +54,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from .emails import absolute_url
+from .emails import SiteEmail, absolute_url
 from .models import (
     Petition,
     Signature,
@@ -182,7 +181,6 @@ def render(update: Update, *, language: str) -> Rendered:
             "petition": update.petition,
             # base.html reads the signer's language and first name from "signature".
             "signature": {"language": language, "first_name": MARK.format("first_name")},
-            "site_url": settings.SITE_URL,
             "home_url": absolute_url(reverse("home")),
             "unsubscribe_url": MARK.format("unsubscribe_url"),
         }
@@ -208,10 +206,10 @@ class UnsubscribeLinks:
 
 def message_for_signer(
     rendered: Rendered, *, to: str, first_name: str, unsubscribe_url: str
-) -> EmailMultiAlternatives:
+) -> SiteEmail:
     """One signer's copy, with the RFC 8058 one-click unsubscribe headers."""
     filled = rendered.for_signer(first_name=first_name, unsubscribe_url=unsubscribe_url)
-    message = EmailMultiAlternatives(
+    message = SiteEmail(
         subject=filled.subject,
         body=filled.text,
         to=[to],
@@ -234,7 +232,7 @@ def sample_unsubscribe_url(language: str) -> str:
         return absolute_url(reverse("unsubscribe", args=["test"]))
 
 
-def test_messages(update: Update, *, email: str, first_name: str) -> list[EmailMultiAlternatives]:
+def test_messages(update: Update, *, email: str, first_name: str) -> list[SiteEmail]:
     """The update in every language, marked as a test, for a member of staff to check."""
     messages = []
     for language, _name in settings.LANGUAGES:
@@ -554,7 +552,7 @@ def _send_as_batch(
 ) -> int:
     merged = rendered.with_merge_fields(syntax)
     by_email = {delivery.signature.email: delivery for delivery in deliveries}
-    message = AnymailMessage(
+    message = SiteEmail(
         subject=merged.subject, body=merged.text, to=list(by_email), headers=UNSUBSCRIBE_POST
     )
     message.attach_alternative(merged.html, "text/html")
@@ -592,7 +590,7 @@ def _send_as_batch(
     return len(message.to) - len(rejected)
 
 
-def _rejected(message: EmailMultiAlternatives, emails: Sequence[str]) -> list[str]:
+def _rejected(message: SiteEmail, emails: Sequence[str]) -> list[str]:
     """The recipients an anymail provider refused (anymail_status); none for other backends."""
     status = getattr(message, "anymail_status", None)
     if status is None or not status.recipients:

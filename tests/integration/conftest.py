@@ -85,10 +85,13 @@ def missing(what: str) -> None:
 
 @dataclass(frozen=True)
 class ReceivedMail:
-    """One message as the SMTP server received it, parsed by the standard library."""
+    """One message as the SMTP server received it, parsed by the standard library; raw: its
+    bytes, sender: the envelope's (MAIL FROM), where bounces go."""
 
     recipients: tuple[str, ...]
     message: EmailMessage
+    raw: bytes
+    sender: str
 
     def __getitem__(self, header: str) -> str | None:
         """The header's value, unfolded; long ones start on a continuation line."""
@@ -129,10 +132,11 @@ class Mailbox:
                 self._deferrals_left -= 1
                 self.deferred += 1
                 return "451 4.3.0 Temporary failure, please try again later"
-            message = email.message_from_bytes(
-                envelope.original_content, policy=email.policy.default
+            raw = envelope.original_content
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            self._received.append(
+                ReceivedMail(tuple(envelope.rcpt_tos), message, raw, envelope.mail_from)
             )
-            self._received.append(ReceivedMail(tuple(envelope.rcpt_tos), message))
             self._condition.notify_all()
         return "250 Message accepted for delivery"
 
