@@ -1,6 +1,6 @@
 """The staff's admin: petitions in both languages with their proposals, each petition's
-dashboard, signatures (searchable, filtered, read-only, with a history of staff actions), and
-updates to signers from draft to progress."""
+dashboard, signatures (searchable, filtered, read-only, with a history of staff actions),
+updates to signers from draft to progress, and staff accounts."""
 
 from __future__ import annotations
 
@@ -352,3 +352,30 @@ def test_suppressed_addresses_are_listed_with_the_reason_and_cannot_be_added(adm
 
     assert "gone@example.org" in listing.content.decode()
     assert admin_client.get(reverse("admin:petition_suppression_add")).status_code == 403
+
+
+# Staff accounts.
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_permissions_are_named_in_the_language_of_the_page_whatever_the_table_holds(
+    admin_client, lang, url, html, translated
+):
+    # Django stores its own permissions' names in English, and custom ones in the language
+    # active when the table was filled: here French.
+    export = Permission.objects.get(codename="export_signatures")
+    export.name = translated("fr", "Can export signatures")
+    export.save()
+    view = Permission.objects.get(codename="view_exportrecord")
+    assert view.name == "Can view export of signatures"
+
+    page = html(admin_client.get(url(lang, "admin:auth_group_add")))
+
+    names = {
+        option.attrs["value"]: option.text.rpartition(" | ")[2]
+        for option in page.find("select", name="permissions").find_all("option")
+    }
+    assert names[str(export.pk)] == translated(lang, "Can export signatures")
+    assert names[str(view.pk)] == translated(lang, "Can view %(name)s") % {
+        "name": translated(lang, "export of signatures")
+    }

@@ -1,15 +1,28 @@
 """Every string a visitor can meet exists in French and English."""
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.utils.translation.template import templatize
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+# Where makemessages finds the site's messages, and the functions it reads them from.
+SOURCES = ["manifesto", "petition", "templates"]
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "gettext_lazy": None,
+    "gettext_noop": None,
+    "ngettext_lazy": (1, 2),
+    "pgettext_lazy": ((1, "c"), 2),
+    "npgettext_lazy": ((1, "c"), 2, 3),
+}
 
 
 def catalogue(language: str) -> Catalog:
@@ -44,3 +57,32 @@ def test_french_translations_keep_their_placeholders():
             assert found <= expected, message.id
             if not isinstance(message.id, tuple):
                 assert found == expected, message.id
+
+
+def messages_of_the_sources() -> set[tuple[str | None, str | tuple[str, ...]]]:
+    """(context, msgid) of every message the code and templates translate, read as makemessages
+    reads them: templates through Django's templatize, then as Python."""
+    found = set()
+    for directory in SOURCES:
+        for path in sorted((Path(settings.BASE_DIR) / directory).rglob("*")):
+            if path.suffix == ".py":
+                code = path.read_text()
+            elif path.suffix in {".html", ".txt"}:
+                code = templatize(path.read_text(), origin=str(path))
+            else:
+                continue
+            for _line, message, _comments, context in extract(
+                "python", io.BytesIO(code.encode()), keywords=KEYWORDS
+            ):
+                found.add((context, message))
+    return found
+
+
+def test_the_catalogues_hold_every_message_the_site_translates():
+    """A sentence changed in a template, without `make translations`, has no entry: French
+    pages would show it in English, and no check of the catalogue alone would notice."""
+    sources = messages_of_the_sources()
+    assert len(sources) > 100
+    for language in ("fr", "en"):
+        entries = {(m.context, m.id) for m in catalogue(language) if m.id}
+        assert sorted(map(str, sources - entries)) == [], language

@@ -1,0 +1,919 @@
+"""No template text ever reaches a reader.
+
+Every public page, every staff page and every e-mail the site sends is rendered here, in French
+and in English and in each state that changes what it shows, and read as a person reads it: its
+text, its title, alternative texts, labels, placeholders, buttons and link previews; not its
+markup, scripts or comments. None of it may show template syntax, a stand-in that the page cache
+or a mailing fills in for each reader, or a sentence of the catalogue in the other language.
+
+Template syntax shows when a Django {# #} comment is written over two lines: such a comment is
+one line long, so Django prints the two lines as text. The home page once showed one above its
+title while the HTML validator, axe-core and every other test passed: it is valid, accessible
+text. Each test also checks that it met every page address and template it is meant to, so a page
+added later is read too, or the test says which one it missed.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from babel.messages.pofile import read_po
+from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Group, Permission
+from django.core.mail import EmailMessage
+from django.db import connection
+from django.http import HttpResponse
+from django.template import Context, Template
+from django.test import Client, RequestFactory
+from django.test.signals import template_rendered
+from django.urls import Resolver404, URLResolver, get_resolver, resolve, translate_url
+from django.utils import timezone, translation
+
+from petition import abuse, figures, mailings
+from petition.models import (
+    ConsentWording,
+    ExportRecord,
+    Signature,
+    Suppression,
+    Switches,
+    Update,
+    UpdateDelivery,
+)
+from petition.tokens import make_sharing_token, make_unsubscribe_token, make_withdrawal_token
+from petition.views import CSRF_SLOT, REFERRAL_SLOT
+from tests.conftest import Element, parse_html, signing_form, translated_in, write_update
+
+LANGUAGES = ["fr", "en"]
+TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+
+# ---------------------------------------------------------------------------------------------
+# What no reader may meet.
+
+# A tag, variable or comment whole where it stands on one line, else its opening or closing.
+TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\{[{%#]|[}%#]\}")
+MARK_OPENING, MARK_CLOSING = mailings.MARK.split("{}")
+# Stand-ins the site renders once for many readers, then replaces for each one. They are looked
+# for in the whole source: one left in a link or a form field is as wrong as one in the text.
+STAND_INS = {
+    CSRF_SLOT: "the page cache's stand-in for the CSRF token",
+    REFERRAL_SLOT: "the page cache's stand-in for a personal link's code",
+    MARK_OPENING: "a mailing's stand-in for a signer's detail",
+    MARK_CLOSING: "a mailing's stand-in for a signer's detail",
+}
+# A plain-text part or subject is not HTML: an escape in it shows as it is ("D&#x27;Arcy").
+HTML_ESCAPE = re.compile(r"&(?:[a-z]+|#[0-9]+|#x[0-9a-f]+);", re.IGNORECASE)
+
+# A catalogue's sentence shorter than this may well be the same in both languages or occur in
+# other words; one this long, found verbatim, was left untranslated.
+MIN_WORDS = 3
+# What a message holds that a page never shows as it is: placeholders, markup, URL converters.
+NOT_VERBATIM = re.compile(r"%\(\w+\)[sd]|%%|\{\w*\}|<[^>]*>")
+WHITESPACE = re.compile(r"\s+")
+
+# ---------------------------------------------------------------------------------------------
+# Reading a document as a person does.
+
+# Never shown: the browser runs or applies them, or keeps them for scripts. What is only hidden
+# for now (hidden, aria-hidden, <noscript>, a closed <details>) is read: a script or a click
+# shows it, or the eye sees what aria-hidden keeps from the ear.
+UNSEEN = frozenset({"script", "style", "template"})
+# Elements within a line of text: the words on either side of them read as one sentence.
+INLINE = frozenset(
+    {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "label"}
+    | {"mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var"}
+)
+# Attributes a person sees (alternative texts, tooltips, placeholders) or hears (labels).
+SEEN_ATTRIBUTES = ("alt", "aria-label", "placeholder", "title")
+BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
+# What link previews (search engines, social networks, messaging apps) show of a page.
+PREVIEW_METAS = frozenset({"description", "og:title", "og:description", "og:image:alt"})
+
+
+def _shown_attributes(node: Element) -> Iterator[str]:
+    for name in SEEN_ATTRIBUTES:
+        if node.attrs.get(name):
+            yield node.attrs[name]
+    if node.tag == "input" and node.attrs.get("type") in BUTTON_INPUTS:
+        yield node.attrs.get("value", "")
+    if (
+        node.tag == "meta"
+        and (node.attrs.get("name") or node.attrs.get("property")) in PREVIEW_METAS
+    ):
+        yield node.attrs.get("content", "")
+
+
+def reading(root: Element, language: str) -> dict[str, str]:
+    """What a person sees or hears of a document, by the language its lang attributes declare
+    (language where none does): one line per block, white space collapsed."""
+    parts: dict[str, list[str]] = {}
+
+    def read(node: Element, language: str) -> None:
+        language = (node.attrs.get("lang") or language).split("-")[0].lower()
+        said = parts.setdefault(language, [])
+        said.extend(f"\n{value}\n" for value in _shown_attributes(node))
+        for child in node.children:
+            if isinstance(child, str):
+                said.append(WHITESPACE.sub(" ", child))
+            elif child.tag not in UNSEEN:
+                read(child, language)
+                if child.tag not in INLINE:
+                    said.append("\n")
+
+    read(root, language)
+    return {code: _lines("".join(said)) for code, said in parts.items()}
+
+
+def _lines(text: str) -> str:
+    """Text with its white space collapsed, line by line, and without empty lines."""
+    lines = (WHITESPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    before = text[max(0, start - 50) : start].rpartition("\n")[2]
+    after = text[end : end + 50].partition("\n")[0]
+    return repr(f"…{before}{text[start:end]}{after}…")
+
+
+def _phrases(message: str) -> list[str]:
+    """The runs of a message that a page shows verbatim, long enough to be unambiguous."""
+    runs = (WHITESPACE.sub(" ", run).strip() for run in NOT_VERBATIM.split(message))
+    return [run for run in runs if sum(any(map(str.isalnum, w)) for w in run.split()) >= MIN_WORDS]
+
+
+@cache
+def foreign_phrases() -> dict[str, tuple[str, ...]]:
+    """{language: the catalogue's phrases in the other language, which it must never show},
+    longest first. A phrase that the other language's messages hold too (a name, a hashtag, a
+    quoted title) belongs to both, and is left out."""
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po").open("rb") as po:
+        catalogue = read_po(po, locale="fr")
+    english: set[str] = set()
+    french: set[str] = set()
+    english_messages, french_messages = [], []
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        english_messages.extend(WHITESPACE.sub(" ", text) for text in ids)
+        french_messages.extend(WHITESPACE.sub(" ", text) for text in strings)
+        for source, target in zip(ids, strings, strict=False):
+            if WHITESPACE.sub(" ", source) != WHITESPACE.sub(" ", target):
+                english.update(_phrases(source))
+                french.update(_phrases(target))
+    in_french, in_english = "\n".join(french_messages), "\n".join(english_messages)
+    return {
+        "fr": tuple(sorted((p for p in english if p not in in_french), key=len, reverse=True)),
+        "en": tuple(sorted((p for p in french if p not in in_english), key=len, reverse=True)),
+    }
+
+
+def _occurrence(text: str, phrase: str) -> int:
+    """Where phrase first stands in text as whole words, or -1."""
+    start = text.find(phrase)
+    while start != -1:
+        end = start + len(phrase)
+        if not (start and text[start - 1].isalnum()) and not (
+            end < len(text) and text[end].isalnum()
+        ):
+            return start
+        start = text.find(phrase, start + 1)
+    return -1
+
+
+def misreadings(text: str, language: str) -> Iterator[str]:
+    """What a reader of text, in language, should never meet."""
+    for syntax in TEMPLATE_SYNTAX.finditer(text):
+        yield f"template syntax in {_excerpt(text, syntax.start(), syntax.end())}"
+    found: list[tuple[int, int]] = []
+    other = "English" if language == "fr" else "French"
+    for phrase in foreign_phrases().get(language, ()):
+        start = _occurrence(text, phrase)
+        end = start + len(phrase)
+        # A shorter phrase inside one already found tells nothing more.
+        if start == -1 or any(a <= start and end <= b for a, b in found):
+            continue
+        found.append((start, end))
+        yield f"{other} text of the catalogue in {_excerpt(text, start, end)}"
+
+
+def stand_ins(source: str) -> Iterator[str]:
+    """The stand-ins left in a document, wherever they are."""
+    for stand_in, what in STAND_INS.items():
+        start = source.find(stand_in)
+        if start != -1:
+            yield f"{what} left in {_excerpt(source, start, start + len(stand_in))}"
+
+
+def proofread_html(source: str, language: str) -> list[str]:
+    """What is wrong in an HTML document meant for a reader of language."""
+    texts = reading(parse_html(source), language)
+    return [
+        *stand_ins(source),
+        *(
+            f"[{code}] {problem}"
+            for code, text in texts.items()
+            for problem in misreadings(text, code)
+        ),
+    ]
+
+
+def proofread_plain(text: str, language: str) -> list[str]:
+    """What is wrong in a plain text (an e-mail's text part or subject) in language."""
+    escape = HTML_ESCAPE.search(text)
+    return [
+        *stand_ins(text),
+        *misreadings(_lines(text), language),
+        *([f"an HTML escape in {_excerpt(text, escape.start(), escape.end())}"] if escape else []),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading everything a test renders.
+
+
+class Proofreader:
+    """Reads the pages and e-mails of one language as their readers would, and keeps what they
+    should never have met, and the names of the addresses it went through."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.problems: list[str] = []
+        self.url_names: set[str] = set()
+
+    def get(self, name: str, client: Client, path: str, **expected: object) -> HttpResponse:
+        return self._visit(name, client, "get", path, None, **expected)
+
+    def post(
+        self, name: str, client: Client, path: str, data: object = None, **expected: object
+    ) -> HttpResponse:
+        return self._visit(name, client, "post", path, data, **expected)
+
+    def _visit(
+        self,
+        name: str,
+        client: Client,
+        method: str,
+        path: str,
+        data: object,
+        *,
+        status: int | set[int] = 200,
+        shows: str = "",
+        language: str = "",
+    ) -> HttpResponse:
+        send = getattr(client, method)
+        # Redirects are followed to the page a person lands on, with its message if any.
+        response = send(path, data, follow=True) if data is not None else send(path, follow=True)
+        for address in [path, *(address for address, _status in response.redirect_chain)]:
+            self._note_address(address)
+        self.page(name, response, status=status, shows=shows, language=language)
+        return response
+
+    def _note_address(self, address: str) -> None:
+        path = urlsplit(address).path
+        # Addresses are translated: each resolves in its own language only.
+        # (The page of an address that is none has no name.)
+        with (
+            translation.override(translation.get_language_from_path(path)),
+            suppress(Resolver404),
+        ):
+            self.url_names.add(resolve(path).view_name)
+
+    def page(
+        self,
+        name: str,
+        response: HttpResponse,
+        *,
+        status: int | set[int] = 200,
+        shows: str = "",
+        language: str = "",
+    ) -> None:
+        """Read a page; its `status`, its `language` (the proofreader's, unless it is another
+        on purpose) and the message it `shows` make sure it is the page and state meant."""
+        where = f"{self.language} {name}"
+        language = language or self.language
+        allowed = status if isinstance(status, set) else {status}
+        assert response.status_code in allowed, f"{where}: answered {response.status_code}"
+        assert response["Content-Type"].startswith("text/html"), where
+        source = response.content.decode()
+        root = parse_html(source)
+        declared = root.find("html").attrs.get("lang", "").split("-")[0]
+        assert declared == language, f"{where} is in {declared!r}"
+        if shows:
+            text = reading(root, language)[language].replace("\n", " ")
+            expected = WHITESPACE.sub(" ", translated_in(language, shows))
+            assert expected in text, f"{where} does not show {expected!r}"
+        self.problems.extend(f"{where}: {p}" for p in proofread_html(source, language))
+
+    def email(self, name: str, message: EmailMessage) -> str:
+        """Read an e-mail's subject, text and HTML; returns the language its HTML declares."""
+        [(html, _kind)] = message.alternatives
+        language = parse_html(html).find("html").attrs.get("lang", "")
+        where = f"{self.language} {name} ({language} e-mail)"
+        for part, problems in [
+            ("subject", proofread_plain(message.subject, language)),
+            ("text", proofread_plain(message.body, language)),
+            ("HTML", proofread_html(html, language)),
+        ]:
+            self.problems.extend(f"{where}, {part}: {p}" for p in problems)
+        return language
+
+    def assert_nothing_amiss(self) -> None:
+        assert self.problems == [], "\n".join(["What readers would meet:", *self.problems])
+
+
+@pytest.fixture
+def rendered_templates() -> Iterator[set[str]]:
+    """The names of the templates rendered during the test."""
+    names: set[str] = set()
+
+    def record(sender: object, template: Template, **kwargs: object) -> None:
+        names.add(template.name)
+
+    template_rendered.connect(record)
+    yield names
+    template_rendered.disconnect(record)
+
+
+def site_templates(*prefixes: str) -> set[str]:
+    return {
+        path.relative_to(TEMPLATES_DIR).as_posix()
+        for path in TEMPLATES_DIR.rglob("*")
+        if path.is_file() and path.relative_to(TEMPLATES_DIR).as_posix().startswith(prefixes)
+    }
+
+
+def url_names(patterns: list | None = None, namespace: str = "") -> set[str]:
+    """Every named address the site serves, with its namespace ("admin:index")."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+# Addresses that serve no page for a person to read.
+NOT_PAGES = {
+    "petition_list_api",  # the counter API: JSON
+    "petition_api",
+    "set_language",  # redirects to the same page in the language chosen
+    "admin:jsi18n",  # a script: the admin's translations
+    "admin:autocomplete",  # JSON
+    "admin:view_on_site",  # redirects to the object's public page
+    "admin:login",  # staff_login answers at its address
+}
+STAFF_OUTSIDE_ADMIN = {"staff_login"}
+
+
+def page_names(*, staff: bool) -> set[str]:
+    """The names of the addresses that serve public pages, or staff pages."""
+    names = {
+        name
+        for name in url_names() - NOT_PAGES
+        # The mail provider's webhook, which only the provider calls.
+        if not name.startswith("anymail:")
+    }
+    staff_names = {n for n in names if n.startswith("admin:")} | STAFF_OUTSIDE_ADMIN
+    return staff_names if staff else names - staff_names
+
+
+# ---------------------------------------------------------------------------------------------
+# The reading itself: it sees what a person sees, and no more.
+
+
+def test_a_comment_written_over_two_lines_is_printed_and_caught():
+    page = Template(
+        "<!doctype html><html lang='en'><title>Manifesto</title><main>"
+        "{# The texts change only when staff edit them,\n   the figures every few minutes. #}"
+        "<h1>Stop</h1></main></html>"
+    ).render(Context())
+
+    [problem] = proofread_html(page, "en")
+
+    assert problem.startswith("[en] template syntax in ")
+    assert "{# The texts change only when staff edit them, the figures every few minutes. #}" in (
+        problem
+    )
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "<title>{{ petition.title }}</title>",
+        "<p>{% translate 'Sign' %}</p>",
+        "<img src='/s.png' alt='{{ alt }}'>",
+        "<button aria-label='{% translate \"Close\" %}'>X</button>",
+        "<input type='email' placeholder='{{ example }}'>",
+        "<input type='submit' value='{% translate \"Sign\" %}'>",
+        "<abbr title='{{ meaning }}'>CAMELEON</abbr>",
+        "<meta property='og:description' content='{{ description }}'>",
+        "<noscript>{{ hint }}</noscript>",
+        "<textarea>{% trans 'text' %}</textarea>",
+        "<p hidden>{{ shown_by_a_script_later }}</p>",
+    ],
+)
+def test_template_syntax_a_person_would_meet_is_caught(shown):
+    problems = proofread_html(f"<!doctype html><html lang='en'>{shown}</html>", "en")
+
+    assert len(problems) == 1
+    assert "template syntax" in problems[0]
+
+
+@pytest.mark.parametrize(
+    "unseen",
+    [
+        "<script>const page = {{}};</script>",
+        "<style>a{{color:red}}</style>",
+        "<template><p>{{ name }}</p></template>",
+        "<!-- {% url 'home' %} -->",
+        "<a href='/{{ path }}' data-x='{% x %}'>link</a>",
+        "<input type='hidden' name='note' value='{{ x }}'>",
+    ],
+)
+def test_what_no_person_meets_is_not_read(unseen):
+    assert proofread_html(f"<!doctype html><html lang='en'>{unseen}</html>", "en") == []
+
+
+def test_the_page_caches_stand_ins_are_caught_even_where_nobody_reads():
+    page = f"<html lang='fr'><form><input type='hidden' name='ref' value='{REFERRAL_SLOT}'></form>"
+
+    [problem] = proofread_html(page, "fr")
+
+    assert "personal link's code" in problem
+    assert REFERRAL_SLOT in problem
+
+
+def test_a_sentence_left_in_the_other_language_is_caught_unless_marked_as_such():
+    english = "Your signature was already confirmed"
+    french = translated_in("fr", english)
+    assert french != english
+
+    assert proofread_html(f"<html lang='fr'><h1>{english}</h1></html>", "fr") != []
+    assert proofread_html(f"<html lang='en'><h1>{french}</h1></html>", "en") != []
+    assert proofread_html(f"<html lang='fr'><h1 lang='en'>{english}</h1></html>", "fr") == []
+    assert proofread_html(f"<html lang='fr'><h1>{french}</h1></html>", "fr") == []
+    assert proofread_plain(f"Bonjour,\n\n{english}.", "fr") != []
+
+
+def test_an_escape_in_a_plain_text_email_is_caught():
+    assert proofread_plain("Hello D&#x27;Arcy,", "en") != []
+    assert proofread_plain("Hello D'Arcy & co,", "en") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Every public page.
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_public_page_shows_template_text(
+    lang,
+    client,
+    petition,
+    settings,
+    url,
+    add_signatures,
+    sign,
+    press_button,
+    email_links,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    rendered_templates,
+):
+    proof = Proofreader(lang)
+    home, petition_page = url(lang, "home"), url(lang, "petition", petition.slug)
+
+    # The counter with no signature and with one (then more, on the thank-you pages): its
+    # sentence has a singular and a plural, which French and English use for different counts.
+    proof.get("embed, no signature yet", client, url(lang, "embed", petition.slug))
+    add_signatures(confirmed=1)
+    proof.get("embed, one signature", client, url(lang, "embed", petition.slug))
+    # The figures show once places pass a minimum; the page keeps its text for a minute.
+    settings.FIGURES_MIN_BUCKET = 1
+    figures.compute(petition)
+    proof.get("home", client, home, shows="The manifesto in figures")
+    proof.get("petition page", client, petition_page)
+    referrer = Signature.objects.confirmed().first()
+    proof.get(
+        "home, through a personal link", client, f"{home}?ref={referrer.ensure_referral_code()}"
+    )
+
+    # The form's errors: each message it can give, in one answer or another.
+    for state, data, message in [
+        ("empty", {}, "Please correct the errors below."),
+        (
+            "wrong values",
+            signing_form(first_name="Cam\x01ille", email="c@mailinator.com", postal_code="7501"),
+            "A French postal code has five digits, such as 75011.",
+        ),
+        (
+            "wrong values abroad",
+            signing_form(email="camille@", country="BE", postal_code="!!"),
+            "Please enter a valid postal code.",
+        ),
+        (
+            "missing values",
+            signing_form(postal_code="", consent=""),
+            "Please tick this box to sign.",
+        ),
+    ]:
+        proof.post(f"form, {state}", client, petition_page, data, status=400, shows=message)
+
+    # Signing, asking for the e-mail again, confirming, and confirming again.
+    email = f"camille.{lang}@example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        proof.post("check your inbox", client, petition_page, signing_form(email=email))
+        proof.post(
+            "check your inbox, e-mail sent again",
+            client,
+            url(lang, "resend", petition.slug),
+            {},
+            shows="If a signature is waiting for confirmation from this browser, we have sent "
+            "its e-mail again.",
+        )
+    link = email_links(mailoutbox[-1])["confirm"]
+    proof.get("confirm", client, link)
+    proof.page("thank you", press_button(link), shows="Thank you, your signature is confirmed!")
+    proof.page("thank you again", press_button(link), shows="Your signature was already confirmed")
+    signer = Signature.objects.get(email=email)
+
+    # The signer's own page, before and after people sign through their link.
+    sharing = url(lang, "sharing", make_sharing_token(signer))
+    proof.get("sharing page, nobody through the link yet", client, sharing)
+    for count in (1, 2):
+        Signature.objects.create(
+            petition=petition,
+            first_name="Dominique",
+            last_name=f"Petit {count}",
+            email=f"dominique.petit.{count}@example.net",
+            postal_code="13001",
+            language=lang,
+            referred_by=signer,
+            created_at=signer.created_at,
+            confirmed_at=signer.created_at,
+        )
+        proof.get(f"sharing page, {count} through the link", client, sharing)
+
+    unsubscribe = url(lang, "unsubscribe", make_unsubscribe_token(signer))
+    proof.get("unsubscribe", client, unsubscribe)
+    proof.post("unsubscribed", client, unsubscribe, {}, shows="You are unsubscribed")
+    proof.get(
+        "unsubscribe, already done",
+        client,
+        unsubscribe,
+        shows="You are already unsubscribed: you will receive no more news of the campaign.",
+    )
+    withdraw = url(lang, "withdraw", make_withdrawal_token(signer))
+    proof.get("withdraw", client, withdraw)
+    proof.post("withdrawn", client, withdraw, {}, shows="Your signature is withdrawn")
+    proof.get("invalid link", client, url(lang, "confirm", "altered"), status=400)
+
+    proof.get("privacy notice", client, url(lang, "privacy"))
+    proof.get("legal notice", client, url(lang, "legal"))
+    settings.LEGAL_HOSTING_PROVIDER = "OVH SAS, 2 rue Kellermann, 59100 Roubaix, France"
+    proof.get("legal notice with its hosting provider", client, url(lang, "legal"))
+
+    # Error pages, each reached the way a visitor reaches it.
+    proof.get("page not found", client, f"{home}no-such-page/", status=404)
+    proof.get("petition not found", client, url(lang, "petition", "no-such-petition"), status=404)
+    body = {"path": petition_page, "data": b"--", "content_type": "multipart/form-data"}
+    proof.page("bad request", client.generic("POST", **body), status=400, shows="Bad request")
+    proof.post(
+        "form expired", Client(enforce_csrf_checks=True), petition_page, signing_form(), status=403
+    )
+    settings.SIGN_RATE_PER_IP = "0/h"
+    proof.post("too many attempts", client, petition_page, signing_form(), status=429)
+    settings.SIGN_RATE_PER_IP = "60/h"
+    # No address of the site answers a server error: the page is drawn as Django draws it.
+    request = RequestFactory().get(home)
+    with translation.override(lang):
+        server_error = get_resolver().resolve_error_handler(500)(request)
+    proof.page("server error", server_error, status=500, shows="Something went wrong")
+
+    pause = (
+        "Signing is paused for a few moments. Your signature matters: please come back a "
+        "little later."
+    )
+    Switches(signing_paused=True).save()
+    proof.get("home, signing paused", client, home, shows=pause)
+    proof.post(
+        "form sent while signing is paused",
+        client,
+        petition_page,
+        signing_form(),
+        status=503,
+        shows=pause,
+    )
+    Switches(signing_paused=False).save()
+
+    petition.is_open = False
+    petition.save()
+    closed = "This petition is closed: it no longer takes signatures."
+    proof.get("home, petition closed", client, home, shows=closed)
+    proof.get("embed, petition closed", client, url(lang, "embed", petition.slug))
+    proof.post(
+        "form sent to a closed petition",
+        client,
+        petition_page,
+        signing_form(),
+        status=403,
+        shows=closed,
+    )
+
+    proof.assert_nothing_amiss()
+    assert page_names(staff=False) - proof.url_names == set(), "public pages not read"
+    # 403.html: only the admin refuses a page (test below); 503.html: the database outage test.
+    unread = site_templates("") - site_templates(
+        "admin/", "petition/email/", "403.html", "503.html"
+    )
+    assert unread - rendered_templates == set(), "templates not rendered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_outage_page_shows_no_template_text(requires_postgresql, client, url):
+    """The database really out of reach, as tests/test_pages.py cuts it."""
+    database = connection.settings_dict
+    port = database["PORT"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = probe.getsockname()[1]
+    problems = []
+    for lang in LANGUAGES:
+        proof = Proofreader(lang)
+        connection.close()
+        database["PORT"] = nobody
+        try:
+            response = client.get(url(lang, "home"))
+        finally:
+            connection.close()
+            database["PORT"] = port
+        proof.page("database out of reach", response, status=503, shows="Temporarily unavailable")
+        problems += proof.problems
+    assert problems == [], "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every staff page.
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_staff_page_shows_template_text(
+    lang,
+    client,
+    url,
+    admin_user,
+    admin_paths,
+    petition,
+    settings,
+    sign,
+    django_user_model,
+    rendered_templates,
+):
+    proof = Proofreader(lang)
+
+    def admin_url(name: str, *args: object) -> str:
+        return url(lang, f"admin:{name}", *args)
+
+    # The login page, as anyone meets it.
+    visitor = Client()
+    login = url(lang, "staff_login")
+    proof.get("login", visitor, login)
+    proof.post("login refused", visitor, login, {"username": "admin", "password": "wrong"})
+
+    # What the fixture's pages do not show yet: an abuse report, the words of consent, a
+    # signer whose address bounced and complained, signers who asked for news, a group.
+    settings.ABUSE_REPORT_MIN_SIGNATURES = 1
+    sign(lang=lang, email="camille.durand@example.org", wants_news="on")
+    report = abuse.report()
+    empty_report = abuse.report(end=timezone.now() - timedelta(days=400))
+    bounced = Signature.objects.create(
+        petition=petition,
+        first_name="Sam",
+        last_name="Lee",
+        email="gone@example.org",
+        postal_code="69001",
+        language=lang,
+    )
+    Suppression.objects.filter(email="gone@example.org").update(complained_at=timezone.now())
+    for code in LANGUAGES:
+        Signature.objects.create(
+            petition=petition,
+            first_name="Alex",
+            last_name=f"News {code}",
+            email=f"alex.{code}@example.org",
+            postal_code="75011",
+            language=code,
+            wants_news=True,
+            created_at=bounced.created_at,
+            confirmed_at=bounced.created_at,
+        )
+    group = Group.objects.create(name="Campaign staff")
+    draft = Update.objects.filter(queued_at__isnull=True).get()
+
+    # The fixture's pages, and every page Django's admin gives each model; what staff may not
+    # do there (add an abuse report, delete a sent update) answers 403.
+    plain = {}
+    for name, page in admin_paths.items():
+        # A path resolves in its own language only.
+        with translation.override(translation.get_language_from_path(page)):
+            plain[translate_url(page, lang)] = name
+    objects = {
+        "petition_petition": petition,
+        "petition_signature": bounced,
+        "petition_exportrecord": ExportRecord.objects.first(),
+        "petition_suppression": Suppression.objects.first(),
+        "petition_update": draft,
+        "petition_consentwording": ConsentWording.objects.first(),
+        "petition_abusereport": report,
+        "petition_switches": Switches.current(),
+        "auth_user": admin_user,
+        "auth_group": group,
+    }
+    for model, instance in objects.items():
+        for view in ("changelist", "add"):
+            plain.setdefault(admin_url(f"{model}_{view}"), f"{model} {view}")
+        for view in ("change", "history", "delete"):
+            plain.setdefault(admin_url(f"{model}_{view}", instance.pk), f"{model} {view}")
+    plain[admin_url("petition_abusereport_change", empty_report.pk)] = "empty abuse report"
+    plain[admin_url("auth_user_password_change", admin_user.pk)] = "a user's password"
+    plain[admin_url("app_list", "auth")] = "auth app"
+    client.force_login(admin_user)
+    for page, name in plain.items():
+        proof.get(name, client, page, status={200, 403})
+
+    # Signatures: a search, exports and decisions on what a filter holds, actions.
+    signatures = admin_url("petition_signature_changelist")
+    of_the_petition = f"petition__id__exact={petition.pk}"
+    proof.get("signatures searched", client, f"{signatures}?q=gone")
+    export = admin_url("petition_signature_export")
+    proof.get("export, filtered", client, f"{export}?{of_the_petition}")
+    proof.get(
+        "export, filter that cannot be exported",
+        client,
+        f"{export}?confirmed_at__gte=never",
+        shows="This filter cannot be exported.",
+    )
+    ticked = {ACTION_CHECKBOX_NAME: [bounced.pk], "index": "0"}
+    for action in ("invalidate", "restore"):
+        proof.post(
+            f"{action}, asked",
+            client,
+            signatures,
+            {**ticked, "action": action},
+            shows="Nothing is deleted: the signatures stay, and can be restored or invalidated "
+            "again. The public counts follow within seconds.",
+        )
+        proof.post(
+            f"{action}, done", client, signatures, {**ticked, "action": action, "confirmed": "yes"}
+        )
+    proof.post(
+        "invalidate what a filter holds, asked",
+        client,
+        f"{signatures}?{of_the_petition}",
+        {**ticked, "action": "invalidate", "select_across": "1"},
+    )
+    for action in ("stop_emails", "send_confirmation_again"):
+        proof.post(action, client, signatures, {**ticked, "action": action})
+
+    # The dashboard's trend needs confirmations in the week before this one.
+    dashboard = admin_url("petition_petition_dashboard", petition.pk)
+    proof.get(
+        "dashboard, nothing the week before", client, dashboard, shows="nothing the 7 days before"
+    )
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    Signature.objects.filter(pk=bounced.pk).update(
+        created_at=ten_days_ago, confirmed_at=ten_days_ago
+    )
+    proof.get("dashboard with a trend", client, dashboard)
+
+    # Updates: a test, its e-mails alone, sending them, and sendings under way.
+    test = admin_url("petition_update_test", draft.pk)
+    proof.post("test sent", client, test, {})
+    admin_user.email = ""
+    admin_user.save()
+    proof.post(
+        "test refused", client, test, {}, shows="Your account has no e-mail address to send a test."
+    )
+    for code in LANGUAGES:
+        proof.get(
+            f"e-mail preview in {code}",
+            client,
+            admin_url("petition_update_preview_email", draft.pk, code),
+            language=code,
+        )
+    listing = write_update(petition, admin_user, subject_fr="Nouvelles 3", subject_en="News 3")
+    listing.mark_queued(admin_user)
+    proof.get(
+        "update whose recipients are being listed",
+        client,
+        admin_url("petition_update_change", listing.pk),
+        shows="Listing the recipients…",
+    )
+    sending = write_update(petition, admin_user, subject_fr="Nouvelles 4", subject_en="News 4")
+    sending.mark_queued(admin_user)
+    mailings.prepare(update_id=sending.pk)
+    uncertain, skipped = sending.deliveries.order_by("pk")[:2]
+    now = timezone.now()
+    UpdateDelivery.objects.filter(pk=uncertain.pk).update(
+        attempted_at=now, skipped_at=now, skip_reason=UpdateDelivery.SkipReason.UNCERTAIN
+    )
+    UpdateDelivery.objects.filter(pk=skipped.pk).update(
+        skipped_at=now, skip_reason=UpdateDelivery.SkipReason.UNSUBSCRIBED
+    )
+    proof.get(
+        "update being sent, one copy uncertain",
+        client,
+        admin_url("petition_update_change", sending.pk),
+        shows="Sending… Reload this page to follow it.",
+    )
+    proof.post(
+        "uncertain copy sent again",
+        client,
+        admin_url("petition_update_resend_uncertain", sending.pk),
+        {},
+    )
+    send = admin_url("petition_update_send", draft.pk)
+    proof.post(
+        "update sent",
+        client,
+        send,
+        {},
+        shows="Sending has started. Its progress shows on this page.",
+    )
+    proof.get("update already sent", client, send, shows="This update has already been sent.")
+
+    # Staff without the export permission, and the end of a session.
+    clerk = django_user_model.objects.create_user("clerk", "clerk@example.org", "pw", is_staff=True)
+    clerk.user_permissions.set(Permission.objects.filter(codename="view_signature"))
+    clerk_client = Client()
+    clerk_client.force_login(clerk)
+    proof.get("export refused", clerk_client, export, status=403, shows="Access denied")
+    proof.get("password changed", client, admin_url("password_change_done"))
+    proof.post("logged out", client, admin_url("logout"), {})
+
+    proof.assert_nothing_amiss()
+    assert page_names(staff=True) - proof.url_names == set(), "staff pages not read"
+    assert site_templates("admin/", "403.html") - rendered_templates == set()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every e-mail.
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_email_shows_template_text(
+    lang,
+    client,
+    petition,
+    url,
+    admin_user,
+    sign,
+    press_button,
+    email_links,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    rendered_templates,
+):
+    proof = Proofreader(lang)
+    # Characters that HTML escapes, in a name and in a subject: plain text shows them as typed.
+    email = "darcy@example.org"
+    sign(lang=lang, first_name="D'Arcy", email=email, wants_news="on")
+    assert proof.email("confirmation", mailoutbox[-1]) == lang
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(lang, "resend", petition.slug))
+    assert proof.email("confirmation sent again", mailoutbox[-1]) == lang
+    press_button(email_links(mailoutbox[-1])["confirm"])
+    sign(lang=lang, first_name="D'Arcy", email=email, wants_news="on")
+    assert proof.email("already signed", mailoutbox[-1]) == lang
+    assert len(mailoutbox) == 3
+
+    update = write_update(
+        petition,
+        admin_user,
+        subject_fr="L'appel avance : nouvelles & prochaines étapes",
+        subject_en="The call moves on: news & next steps",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        mailings.send_test(update=update, user=admin_user)
+    tests = [proof.email("test update", message) for message in mailoutbox[3:]]
+    with django_capture_on_commit_callbacks(execute=True):
+        mailings.start_sending(update=update, user=admin_user)
+    [copy] = mailoutbox[3 + len(tests) :]
+    assert proof.email("update", copy) == lang
+
+    proof.assert_nothing_amiss()
+    assert sorted(tests) == sorted(LANGUAGES)
+    assert site_templates("petition/email/") - rendered_templates == set()
