@@ -413,16 +413,17 @@ class SigningRequest(models.Model):
     broker was down, a worker died).
     """
 
+    # Not shown to anyone: plain labels.
     class Kind(models.TextChoices):
-        SIGN = "sign", _("signing")
-        RESEND = "resend", _("send the e-mail again")
+        SIGN = "sign", "signing"
+        RESEND = "resend", "send the e-mail again"
         # Staff sending a confirmation again (say after the provider failed): no daily cap.
-        STAFF = "staff", _("sent again by staff")
+        STAFF = "staff", "sent again by staff"
 
     class Mail(models.TextChoices):
-        NONE = "", _("none")
-        CONFIRM = "confirm", _("confirmation link")
-        ALREADY_SIGNED = "already_signed", _("already signed")
+        NONE = "", "none"
+        CONFIRM = "confirm", "confirmation link"
+        ALREADY_SIGNED = "already_signed", "already signed"
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
