@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, Response, expect
 
 from petition.models import Petition, Signature, Switches
-from petition.templatetags.typography import typeset
+from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import (
     make_confirmation_token,
     make_sharing_token,
@@ -169,7 +169,9 @@ def visit(
         if place.prepare is not None:
             place.prepare(petition)
         place.reach(tab, signature)
-        heading = typeset(petition.title) if place.heading is None else gettext(place.heading)
+        heading = (
+            hyphenate(typeset(petition.title)) if place.heading is None else gettext(place.heading)
+        )
 
     expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
     # A button's click returns before the next page has its stylesheet: wait for it.
