@@ -9,7 +9,11 @@ from django.db import connection
 
 from petition.models import Signature
 from petition.templatetags.typography import hyphenate, typeset
-from petition.tokens import make_confirmation_token, make_unsubscribe_token
+from petition.tokens import (
+    make_confirmation_token,
+    make_unsubscribe_token,
+    make_withdrawal_token,
+)
 
 LANGUAGES = ["fr", "en"]
 
@@ -250,6 +254,19 @@ def test_404_page_differs_between_french_and_english(client, petition, url, html
     english = html(client.get(f"{url('en', 'home')}no-such-page/")).find("h1").text
 
     assert french != english
+
+
+@pytest.mark.parametrize(
+    ("view", "make_token"),
+    [("confirm", make_confirmation_token), ("withdraw", make_withdrawal_token)],
+)
+def test_pages_that_quote_the_title_typeset_it_in_french(
+    client, petition, signature, url, html, view, make_token
+):
+    page = html(client.get(url("fr", view, make_token(signature))))
+
+    # "cyberpédocriminalité !" with a plain space could leave the mark alone on a line.
+    assert typeset(petition.title_fr, "fr") in page.find("main").text
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
