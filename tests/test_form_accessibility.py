@@ -92,6 +92,16 @@ def test_errors_are_summed_up_focused_and_tied_to_their_fields(
         assert any(text and text in collapsed(links[href]) for text in descriptions), href
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_summary_quotes_the_consent_box_by_its_message_alone(sign, lang, html, translated):
+    # The box's label is a whole paragraph: "<label>: <message>" would drown the message.
+    response = sign(lang=lang, consent="")
+
+    summary = signing_form(html(response)).find(id="form-errors")
+    links = {a.attrs["href"]: a.text for a in summary.find_all("a")}
+    assert links == {"#id_consent": translated(lang, "Please tick this box to sign.")}
+
+
 def test_the_form_posts_to_its_page_without_a_fragment(client, petition, url, html):
     # A #fragment would keep the browser from focusing the error summary.
     form = signing_form(html(client.get(url("fr", "home"))))

@@ -8,8 +8,12 @@ import pytest
 from django.db import connection
 
 from petition.models import Signature
-from petition.templatetags.typography import typeset
-from petition.tokens import make_confirmation_token, make_unsubscribe_token
+from petition.templatetags.typography import hyphenate, typeset
+from petition.tokens import (
+    make_confirmation_token,
+    make_unsubscribe_token,
+    make_withdrawal_token,
+)
 
 LANGUAGES = ["fr", "en"]
 
@@ -44,8 +48,10 @@ def test_home_page_shows_the_manifesto_in_the_visitors_language(
     assert response.status_code == 200
     page = html(response)
     main = page.find("main")
-    # Staff texts are shown typeset for the page's language (French no-break spaces).
-    assert main.find("h1").text == collapsed(typeset(getattr(petition, f"title_{lang}"), lang))
+    # Staff texts are shown typeset for the page's language (French no-break spaces), and the
+    # title's long words may break at line ends (soft hyphens).
+    title = hyphenate(typeset(getattr(petition, f"title_{lang}"), lang), lang)
+    assert main.find("h1").text == collapsed(title)
     for field in ("introduction", "conclusion", "notes", "about"):
         assert collapsed(typeset(getattr(petition, f"{field}_{lang}"), lang)) in main.text
     other = other_language(lang)
@@ -250,6 +256,19 @@ def test_404_page_differs_between_french_and_english(client, petition, url, html
     assert french != english
 
 
+@pytest.mark.parametrize(
+    ("view", "make_token"),
+    [("confirm", make_confirmation_token), ("withdraw", make_withdrawal_token)],
+)
+def test_pages_that_quote_the_title_typeset_it_in_french(
+    client, petition, signature, url, html, view, make_token
+):
+    page = html(client.get(url("fr", view, make_token(signature))))
+
+    # "cyberpédocriminalité !" with a plain space could leave the mark alone on a line.
+    assert typeset(petition.title_fr, "fr") in page.find("main").text
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_closed_petition_shows_no_form(collapsed, client, petition, lang, url, html):
     petition.is_open = False
@@ -258,7 +277,8 @@ def test_closed_petition_shows_no_form(collapsed, client, petition, lang, url, h
     page = html(client.get(url(lang, "home")))
 
     assert not page.find_all("form", class_="sign-form")
-    assert page.find("h1").text == collapsed(typeset(getattr(petition, f"title_{lang}"), lang))
+    title = hyphenate(typeset(getattr(petition, f"title_{lang}"), lang), lang)
+    assert page.find("h1").text == collapsed(title)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -1,5 +1,6 @@
 """French typography of the texts staff write: no-break spaces where French puts them,
-« » for unambiguous quotes, and nothing else touched, in French only."""
+« » for unambiguous quotes, and nothing else touched, in French only. And soft hyphens in the
+long words of titles, in either language, so that a narrow screen breaks them with a hyphen."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from django.template import Context, Template
 from django.utils import translation
 from django.utils.safestring import SafeData, mark_safe
 
-from petition.templatetags.typography import french, typeset
+from petition.templatetags.typography import french, hyphenate, typeset
 
 NBSP = "\u00a0"
 NARROW = "\u202f"
+SHY = "\u00ad"
 
 
 @pytest.mark.parametrize(
@@ -126,3 +128,53 @@ def test_nothing_is_made_of_an_empty_or_missing_text():
 
     with translation.override("fr"):
         assert template.render(Context({})) == "[]"
+
+
+def test_long_words_of_a_french_title_get_soft_hyphens_between_their_syllables():
+    title = f"STOP à la cyberpédocriminalité{NARROW}!"
+
+    hyphenated = hyphenate(title, "fr")
+
+    assert hyphenated.replace(SHY, "") == title
+    assert hyphenated.startswith("STOP à la cy")  # short words are left whole
+    syllables = hyphenated.removeprefix("STOP à la ").split(SHY)
+    assert len(syllables) >= 5
+    assert syllables[0] == "cy"
+    # Never fewer than three letters after the last break.
+    assert len(syllables[-1].removesuffix(f"{NARROW}!")) >= 3
+
+
+def test_english_titles_are_hyphenated_with_the_english_dictionary():
+    title = "STOP online child sexual exploitation!"
+
+    assert hyphenate(title, "en") == title  # no word long enough to need it
+    assert SHY in hyphenate("Internationalisation", "en")
+
+
+def test_a_language_without_a_dictionary_is_left_as_it_is():
+    assert hyphenate("cyberpédocriminalité", "xx") == "cyberpédocriminalité"
+
+
+def test_safe_html_is_hyphenated_between_its_tags_and_stays_safe():
+    link = '<a href="https://x.org/cyberpedocriminalite">'
+    markup = mark_safe(
+        '<a href="https://x.org/cyberpedocriminalite">cyberpédocriminalité</a> &amp; co'
+    )
+
+    result = hyphenate(markup, "fr")
+
+    assert isinstance(result, SafeData)
+    assert result.startswith(f"{link}cy{SHY}")
+    assert result.endswith("</a> &amp; co")
+    assert result.replace(SHY, "") == markup
+
+
+def test_the_hyphenate_filter_follows_the_active_language_and_escapes_as_usual():
+    template = Template("{% load typography %}{{ text|typeset|hyphenate }}")
+    context = Context({"text": "Désinstitutionnalisation & co !"})
+
+    with translation.override("fr"):
+        rendered = template.render(context)
+
+    assert SHY in rendered
+    assert rendered.replace(SHY, "") == f"Désinstitutionnalisation &amp; co{NARROW}!"

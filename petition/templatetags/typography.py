@@ -9,13 +9,17 @@ times and HTML are left exactly as they are. In any other language the text is u
 Use it first, on the raw text, then let escaping filters do their work:
 `{{ petition.introduction|typeset|urlize|linebreaks }}`. Given HTML already marked safe, it
 typesets the text between the tags and keeps the result safe.
+
+`hyphenate` puts soft hyphens into the long words of a heading, for every language: see there.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from functools import cache
 
+import pyphen
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeData, mark_safe
@@ -25,6 +29,7 @@ register = template.Library()
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
+SOFT_HYPHEN = "\u00ad"
 SPACES = f"[ \\t{NBSP}{NARROW_NBSP}]"
 
 # Stretches that must come out as they went in. Each is set aside behind one private-use
@@ -125,6 +130,52 @@ def typeset(value: str, language: str | None = None) -> str:
     if isinstance(value, SafeData):
         return mark_safe(_french_html(str(value)))  # noqa: S308 - its text parts are escaped.
     return french(str(value))
+
+
+# A word this long, in a page's title on a 320 px screen, fills most of a line or more.
+LONG_WORD = re.compile(r"[^\W\d_]{13,}")
+
+
+@cache
+def _hyphenation(language: str) -> pyphen.Pyphen | None:
+    """The hyphenation dictionary of a language (LibreOffice's, shipped by pyphen), cut no
+    closer than two letters from a word's start and three from its end, as French and English
+    typesetting both do."""
+    found = pyphen.language_fallback(language.replace("-", "_"))
+    return pyphen.Pyphen(lang=found, left=2, right=3) if found else None
+
+
+def hyphenate(value: str, language: str | None = None) -> str:
+    """value with soft hyphens at the syllable breaks of its long words, in language (default:
+    the active one): a browser breaks such a word there, with a hyphen, when it does not fit on
+    the line, rather than anywhere without one. CSS `hyphens: auto` asks the same of the
+    browser, but only a browser that has the language's dictionary can do it, and Chromium on
+    Linux, among others, often has none.
+
+    Plain text stays plain text, to be escaped as usual; safe HTML stays safe HTML.
+    """
+    dictionary = _hyphenation(language or get_language() or "")
+    if not value or dictionary is None:
+        return value
+
+    def text(part: str) -> str:
+        return LONG_WORD.sub(lambda word: dictionary.inserted(word.group(), SOFT_HYPHEN), part)
+
+    if isinstance(value, SafeData):
+        parts = HTML_TAG.split(str(value))
+        for index in range(0, len(parts), 2):
+            parts[index] = escape(text(html.unescape(parts[index])))
+        return mark_safe("".join(parts))  # noqa: S308 - its text parts are escaped.
+    return text(str(value))
+
+
+@register.filter(name="hyphenate")
+def hyphenate_filter(value: object) -> str:
+    """{{ title|hyphenate }}: long words may break at line ends, with a hyphen, in the page's
+    language. For headings: after typeset, before any escaping filter."""
+    if value is None:
+        return ""
+    return hyphenate(value if isinstance(value, str) else str(value))
 
 
 @register.filter(name="typeset")

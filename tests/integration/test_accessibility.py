@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,10 +16,9 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from petition.models import Petition, Signature
-from petition.templatetags.typography import typeset
-from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
-from tests.conftest import MANIFESTO_SLUG, links_in
+from tests.conftest import links_in
 from tests.integration.conftest import consent_label
+from tests.integration.places import PLACES, visit
 
 if TYPE_CHECKING:
     from .conftest import Tabs
@@ -31,102 +29,6 @@ LANGUAGES = ["fr", "en"]
 NARROWEST = 320  # CSS pixels: WCAG 1.4.10 (reflow) and the smallest phones
 # axe-core, as bundled by the package (no request leaves the machine for it).
 AXE = Axe()
-
-
-@dataclass(frozen=True)
-class Place:
-    """A public page, how to reach it, and the heading that proves it was reached."""
-
-    reach: Callable[[Page, Signature], None]
-    heading: str | None  # a msgid; None for the petition's own title
-    status: int = 200
-
-
-def go(path: str) -> Callable[[Page, Signature], None]:
-    return lambda tab, signature: tab.goto(path)
-
-
-def press(path: str, button: str) -> Callable[[Page, Signature], None]:
-    def reach(tab: Page, signature: Signature) -> None:
-        tab.goto(path)
-        tab.locator("main").get_by_role("button", name=gettext(button)).click()
-
-    return reach
-
-
-def with_token(view: str, make: Callable[[Signature], str], button: str | None = None):
-    def reach(tab: Page, signature: Signature) -> None:
-        path = reverse(view, args=[make(signature)])
-        (press(path, button) if button else go(path))(tab, signature)
-
-    return reach
-
-
-def confirmed(make: Callable[[Signature], str]) -> Callable[[Signature], str]:
-    def make_confirmed(signature: Signature) -> str:
-        signature.mark_confirmed()
-        return make(signature)
-
-    return make_confirmed
-
-
-def places() -> dict[str, Place]:
-    """Every public page, in the active language."""
-    home = reverse("home")
-    return {
-        "home": Place(go(home), None),
-        "petition": Place(go(reverse("petition", args=[MANIFESTO_SLUG])), None),
-        "form with errors": Place(press(home, "Sign"), None, 400),
-        "check your inbox": Place(
-            go(reverse("check_inbox", args=[MANIFESTO_SLUG])), "Check your inbox"
-        ),
-        "confirm": Place(with_token("confirm", make_confirmation_token), "Confirm your signature"),
-        "thank you": Place(
-            with_token("confirm", make_confirmation_token, "Confirm my signature"),
-            "Thank you, your signature is confirmed!",
-        ),
-        "sharing page": Place(
-            with_token("sharing", confirmed(make_sharing_token)), "Your sharing page"
-        ),
-        "unsubscribe": Place(
-            with_token("unsubscribe", make_unsubscribe_token), "Stop e-mails from the campaign"
-        ),
-        "unsubscribed": Place(
-            with_token("unsubscribe", make_unsubscribe_token, "Unsubscribe"),
-            "You are unsubscribed",
-        ),
-        "invalid link": Place(
-            go(reverse("confirm", args=["altered-token"])), "This link does not work", 400
-        ),
-        "privacy notice": Place(go(reverse("privacy")), "Privacy notice"),
-        "legal notice": Place(go(reverse("legal")), "Legal notice"),
-        "page not found": Place(go(f"{home}no-such-page/"), "Page not found", 404),
-        "too many attempts": Place(
-            press(reverse("check_inbox", args=[MANIFESTO_SLUG]), "Send the e-mail again"),
-            "Too many attempts",
-            429,
-        ),
-        "embed": Place(go(reverse("embed", args=[MANIFESTO_SLUG])), None),
-    }
-
-
-PLACES = [
-    "home",
-    "petition",
-    "form with errors",
-    "check your inbox",
-    "confirm",
-    "thank you",
-    "sharing page",
-    "unsubscribe",
-    "unsubscribed",
-    "invalid link",
-    "privacy notice",
-    "legal notice",
-    "page not found",
-    "too many attempts",
-    "embed",
-]
 
 
 def violations_report(violations: list[dict]) -> str:
@@ -144,30 +46,15 @@ def violations_report(violations: list[dict]) -> str:
 def test_axe_finds_no_violation_and_the_page_reflows_at_320_px(
     tabs: Tabs, settings, petition: Petition, signature: Signature, lang: str, name: str
 ) -> None:
-    # Asking for the e-mail again is refused at once: the way to the 429 page.
-    settings.RESEND_RATE_PER_IP = "0/h"
-    signature.language = lang
-    signature.save()
     tab = tabs.open(error_statuses=(400, 404, 429))
-    with translation.override(lang):
-        place = places()[name]
-        answers = []
-        tab.on(
-            "response",
-            lambda response: response.request.is_navigation_request() and answers.append(response),
-        )
-        place.reach(tab, signature)
-        heading = typeset(petition.title) if place.heading is None else gettext(place.heading)
+    visit(tab, name, lang=lang, petition=petition, signature=signature, settings=settings)
 
-        expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
-        assert answers[-1].status == place.status
-        expect(tab.locator("html")).to_have_attribute("lang", lang)
-        results = AXE.run(tab).response
-        assert results["violations"] == [], violations_report(results["violations"])
+    results = AXE.run(tab).response
+    assert results["violations"] == [], violations_report(results["violations"])
 
-        tab.set_viewport_size({"width": NARROWEST, "height": 640})
-        width = tab.evaluate("document.documentElement.scrollWidth")
-        assert width <= NARROWEST, f"{name} scrolls sideways at {NARROWEST} px: {width} px wide"
+    tab.set_viewport_size({"width": NARROWEST, "height": 640})
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= NARROWEST, f"{name} scrolls sideways at {NARROWEST} px: {width} px wide"
 
 
 def test_form_errors_are_announced_and_lead_to_their_fields(tabs: Tabs, petition: Petition):

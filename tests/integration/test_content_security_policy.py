@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from petition.models import Petition, Signature
-from petition.templatetags.typography import typeset
+from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
 from tests.conftest import MANIFESTO_SLUG
 
@@ -78,7 +78,7 @@ def test_no_public_page_breaks_the_policy(
     violations = watch_policy(tab)
     heading = tab.get_by_role("heading", level=1)
     with translation.override(lang):
-        title = typeset(petition.title)
+        title = hyphenate(typeset(petition.title))
         pages = [
             (reverse("home"), title),
             (reverse("petition", args=[MANIFESTO_SLUG]), title),

@@ -1,0 +1,181 @@
+"""Every public page, and how a visitor's browser reaches it: shared by the browser tests that go
+over them all (accessibility, layout)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from playwright.sync_api import Page, Response, expect
+
+from petition.models import Petition, Signature, Switches
+from petition.templatetags.typography import hyphenate, typeset
+from petition.tokens import (
+    make_confirmation_token,
+    make_sharing_token,
+    make_unsubscribe_token,
+    make_withdrawal_token,
+)
+from tests.conftest import MANIFESTO_SLUG
+
+Reach = Callable[[Page, Signature], None]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A public page, how to reach it, and the heading that proves it was reached.
+
+    prepare: what the site's state must be first (a switch turned, the petition closed);
+    settings: the settings to change for it, with pytest-django's settings fixture.
+    """
+
+    reach: Reach
+    heading: str | None  # a msgid; None for the petition's own title
+    status: int = 200
+    prepare: Callable[[Petition], None] | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def go(path: str) -> Reach:
+    return lambda tab, signature: tab.goto(path)
+
+
+def press(path: str, button: str) -> Reach:
+    def reach(tab: Page, signature: Signature) -> None:
+        tab.goto(path)
+        tab.locator("main").get_by_role("button", name=gettext(button)).click()
+
+    return reach
+
+
+def with_token(view: str, make: Callable[[Signature], str], button: str | None = None) -> Reach:
+    def reach(tab: Page, signature: Signature) -> None:
+        path = reverse(view, args=[make(signature)])
+        (press(path, button) if button else go(path))(tab, signature)
+
+    return reach
+
+
+def confirmed(make: Callable[[Signature], str]) -> Callable[[Signature], str]:
+    def make_confirmed(signature: Signature) -> str:
+        signature.mark_confirmed()
+        return make(signature)
+
+    return make_confirmed
+
+
+def pause_signing(petition: Petition) -> None:
+    Switches(signing_paused=True).save()
+
+
+def close(petition: Petition) -> None:
+    petition.is_open = False
+    petition.save()
+
+
+def places() -> dict[str, Place]:
+    """Every public page, in the active language."""
+    home = reverse("home")
+    check_inbox = reverse("check_inbox", args=[MANIFESTO_SLUG])
+    return {
+        "home": Place(go(home), None),
+        "petition": Place(go(reverse("petition", args=[MANIFESTO_SLUG])), None),
+        "form with errors": Place(press(home, "Sign"), None, 400),
+        "signing paused": Place(go(home), None, prepare=pause_signing),
+        "closed petition": Place(go(home), None, prepare=close),
+        "check your inbox": Place(go(check_inbox), "Check your inbox"),
+        "e-mail sent again": Place(press(check_inbox, "Send the e-mail again"), "Check your inbox"),
+        "confirm": Place(with_token("confirm", make_confirmation_token), "Confirm your signature"),
+        "thank you": Place(
+            with_token("confirm", make_confirmation_token, "Confirm my signature"),
+            "Thank you, your signature is confirmed!",
+        ),
+        "sharing page": Place(
+            with_token("sharing", confirmed(make_sharing_token)), "Your sharing page"
+        ),
+        "unsubscribe": Place(
+            with_token("unsubscribe", make_unsubscribe_token), "Stop e-mails from the campaign"
+        ),
+        "unsubscribed": Place(
+            with_token("unsubscribe", make_unsubscribe_token, "Unsubscribe"),
+            "You are unsubscribed",
+        ),
+        "withdraw": Place(with_token("withdraw", make_withdrawal_token), "Withdraw my signature"),
+        "withdrawn": Place(
+            with_token("withdraw", make_withdrawal_token, "Withdraw my signature"),
+            "Your signature is withdrawn",
+        ),
+        "invalid link": Place(
+            go(reverse("confirm", args=["altered-token"])), "This link does not work", 400
+        ),
+        "privacy notice": Place(go(reverse("privacy")), "Privacy notice"),
+        "legal notice": Place(go(reverse("legal")), "Legal notice"),
+        "page not found": Place(go(f"{home}no-such-page/"), "Page not found", 404),
+        # Asking for the e-mail again is refused at once: the way to the 429 page.
+        "too many attempts": Place(
+            press(check_inbox, "Send the e-mail again"),
+            "Too many attempts",
+            429,
+            settings={"RESEND_RATE_PER_IP": "0/h"},
+        ),
+        "embed": Place(go(reverse("embed", args=[MANIFESTO_SLUG])), None),
+    }
+
+
+# The names of places(), for parametrize: the list is read before any language is active.
+PLACES = [
+    "home",
+    "petition",
+    "form with errors",
+    "signing paused",
+    "closed petition",
+    "check your inbox",
+    "e-mail sent again",
+    "confirm",
+    "thank you",
+    "sharing page",
+    "unsubscribe",
+    "unsubscribed",
+    "withdraw",
+    "withdrawn",
+    "invalid link",
+    "privacy notice",
+    "legal notice",
+    "page not found",
+    "too many attempts",
+    "embed",
+]
+
+
+def visit(
+    tab: Page, name: str, *, lang: str, petition: Petition, signature: Signature, settings
+) -> str:
+    """Bring the site into the place's state, open the place in tab, and check that it was
+    reached: its heading, its HTTP status and its language. Returns the place's heading."""
+    signature.language = lang
+    signature.save()
+    answers: list[Response] = []
+    tab.on(
+        "response",
+        lambda response: response.request.is_navigation_request() and answers.append(response),
+    )
+    with translation.override(lang):
+        place = places()[name]
+        for setting, value in place.settings.items():
+            setattr(settings, setting, value)
+        if place.prepare is not None:
+            place.prepare(petition)
+        place.reach(tab, signature)
+        heading = (
+            hyphenate(typeset(petition.title)) if place.heading is None else gettext(place.heading)
+        )
+
+    expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
+    # A button's click returns before the next page has its stylesheet: wait for it.
+    tab.wait_for_load_state()
+    assert answers[-1].status == place.status
+    expect(tab.locator("html")).to_have_attribute("lang", lang)
+    return heading
