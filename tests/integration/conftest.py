@@ -48,7 +48,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from manifesto.celery import app as celery_app
 from petition.forms import SignatureForm
-from tests.conftest import IN_CI, MANIFESTO_SLUG, require_service
+from tests.conftest import IN_CI, MANIFESTO_SLUG, require_service, service_reachable
 
 from .waiting import wait_until
 
@@ -324,6 +324,9 @@ def worker_env(*, broker_url: str, smtp: SmtpServer, site_url: str, **extra: str
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_TIMEOUT": "5",
         "SITE_URL": site_url,
+        # The worker applies the fraud rules: forms here are filled at machine speed (see
+        # forms_filled_at_machine_speed).
+        "SIGN_MIN_SECONDS": "0",
         **extra,
     }
     # Only this process needs it, and only while a browser is open (see the browser fixture).
@@ -434,6 +437,57 @@ def worker(celery_worker: CeleryProcess, mailbox: Mailbox) -> Iterator[CeleryPro
     """The real worker, with this process queueing tasks on its broker (Redis) for one test."""
     with publishing_to(BROKER_URL):
         yield celery_worker
+
+
+# A broker of a test's own.
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that can be stopped or frozen (SIGSTOP:
+    it accepts connections and answers nothing, as a broker whose host hangs) and brought
+    back. It keeps nothing on disk: started again, it is empty, as after a crash."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            missing("redis-server is not installed")
+        argv = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self._process = subprocess.Popen(
+            [*argv, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+        )
+        wait_until(
+            lambda: service_reachable("127.0.0.1", self.port, timeout=0.2),
+            timeout=10,
+            what="redis-server to listen",
+        )
+
+    def stop(self) -> None:
+        """SIGKILL, which also ends a frozen one."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def freeze(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 # The site over HTTP.
@@ -599,7 +653,8 @@ def site_url_is_live_server(settings, live_server: LiveServer) -> str:
 @pytest.fixture(autouse=True)
 def forms_filled_at_machine_speed(settings) -> None:
     """Tests fill the signing form in milliseconds, which the fraud rules rightly find
-    suspect (tests/test_abuse.py): here, every signature should count."""
+    suspect (tests/test_abuse.py): here, every signature should count, in this process and in
+    the workers (worker_env)."""
     settings.SIGN_MIN_SECONDS = 0
 
 

@@ -14,8 +14,6 @@ import contextlib
 import http.client
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +41,6 @@ from tests.conftest import (
     MANIFESTO_SLUG,
     parse_html,
     require_service,
-    service_reachable,
     signing_form,
     translated_in,
     url_in,
@@ -56,6 +53,7 @@ from .conftest import (
     WORKER_READY_TIMEOUT,
     CeleryProcess,
     Mailbox,
+    RedisServer,
     SmtpServer,
     beat_process,
     free_port,
@@ -93,54 +91,6 @@ def all_answered(mailbox: Mailbox, addresses: list[str]) -> bool:
 
 
 # The broker down while people sign.
-
-
-class RedisServer:
-    """A redis-server of the test's own, on a free port, that can be stopped or frozen (SIGSTOP:
-    it accepts connections and answers nothing, as a broker whose host hangs) and brought
-    back. It keeps nothing on disk: started again, it is empty, as after a crash."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            missing("redis-server is not installed")
-        argv = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
-        self._process = subprocess.Popen(
-            [*argv, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
-        )
-        wait_until(
-            lambda: service_reachable("127.0.0.1", self.port, timeout=0.2),
-            timeout=10,
-            what="redis-server to listen",
-        )
-
-    def stop(self) -> None:
-        """SIGKILL, which also ends a frozen one."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
-
-    def freeze(self) -> None:
-        assert self._process is not None
-        self._process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self._process is not None
-        self._process.send_signal(signal.SIGCONT)
-
-
-@pytest.fixture
-def redis_broker() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
