@@ -839,11 +839,9 @@ class ConsentWording(models.Model):
         cls, kind: str, language: str, text: str, *, agreed_at: datetime | None = None
     ) -> int:
         """The id of this wording, stored the first time anyone agrees to it (at agreed_at)."""
+        # Read each time: the worker that records signatures does it off any visitor's clock,
+        # and a remembered id would outlive the row were it ever removed.
         digest = cls.digest_of(kind, language, text)
-        key = f"petition:consent:{digest}"
-        cached = caches["local"].get(key)
-        if cached is not None:
-            return cached
         wording, _created = cls.objects.get_or_create(
             digest=digest,
             defaults={
@@ -853,9 +851,6 @@ class ConsentWording(models.Model):
                 "first_used_at": agreed_at or timezone.now(),
             },
         )
-        # Wordings change with a release, not between requests: each process remembers their
-        # ids, once committed (a rolled-back row must not be referred to again).
-        transaction.on_commit(lambda: caches["local"].set(key, wording.pk, 3600))
         return wording.pk
 
 
