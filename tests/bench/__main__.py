@@ -12,13 +12,15 @@ In one run, on this machine:
    at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
 3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
 4. wrk signs the petition, every request with a new address, and the database must hold exactly
-   as many new signatures as the site answered with a redirect; the e-mail worker is frozen
-   meanwhile (sending runs on other machines in production) and then sends the backlog;
+   as many new signing requests as the site answered with a redirect; the worker is frozen
+   meanwhile (it runs on other machines in production), then answers the backlog: a signature
+   recorded and a confirmation sent for each;
 5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
    the counter API is polled until it shows the exact total;
-6. the soak: 200 clients sign for 60 s, a new address each time, while the worker sends the
-   confirmations; every 2xx/3xx answer must be a stored row, no answer a 5xx, and once the
-   worker has drained, the mail log must hold exactly one e-mail for each new row;
+6. the soak: 200 clients sign for 60 s, a new address each time, while the worker answers the
+   signings; no answer may be a 5xx, and once the worker has drained, every 2xx/3xx answer must
+   be a recorded signature, no signing request be left, and the mail log must hold exactly one
+   e-mail for each new signature;
 7. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
    COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
 8. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
@@ -854,9 +856,10 @@ def measure_signing(run: Run) -> None:
     before = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
     seconds = options.signing_seconds
     say(f"Signing: {seconds} s of POSTs, {options.connections} connections, new address each")
-    # A signing is measured from the POST to the stored row and the queued confirmation, as
-    # the design defines it: in production the workers that send the e-mails run on machines
-    # of their own, so here the worker waits, frozen, and sends the backlog afterwards.
+    # A signing is measured from the POST to the stored request and the queued task, as the
+    # design defines it: in production the workers that record the signatures and send the
+    # e-mails run on machines of their own, so here the worker waits, frozen, and answers the
+    # backlog afterwards. What the requests stored is counted before it wakes.
     run.processes.pause("celery-worker")
     try:
         result = sign_with_wrk(
@@ -866,23 +869,27 @@ def measure_signing(run: Run) -> None:
             connections=options.connections,
             drain=SIGNING_DRAIN_SECONDS,
         )
+        taken = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
     finally:
         run.processes.resume("celery-worker")
     signing_done = time.monotonic()
     data = result.data
-    after = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
-    stored = after["prefixed"] - before["prefixed"]
+    stored = taken["requests"] - before["requests"]
     rate = data["signed"] / data["window_s"]
     say(
         f"  {data['signed']:,} signatures in {data['window_s']:.1f} s: {rate:.1f}/s, "
         f"p99 {result.latency_ms('p99'):.1f} ms; {data['other']} other answers "
-        f"{data['other_statuses'] or ''}; {stored:,} new rows"
+        f"{data['other_statuses'] or ''}; {stored:,} signing requests stored"
     )
     backlog = broker_backlog()
-    say(f"  e-mail tasks still queued: {backlog:,}; waiting for the worker to send them")
+    say(f"  tasks still queued: {backlog:,}; waiting for the worker to answer them")
     drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
     drain_seconds = time.monotonic() - signing_done
     sent = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
+    say(
+        f"  {sent['prefixed'] - before['prefixed']:,} signatures recorded, {sent['sent']:,} "
+        f"confirmations sent, {sent['requests']:,} requests unanswered"
+    )
     run.results["signing"] = {
         "seconds": round(data["window_s"], 2),
         "signatures_per_second": round(rate, 1),
@@ -895,11 +902,15 @@ def measure_signing(run: Run) -> None:
         "other_statuses": data["other_statuses"],
         "socket_errors": {k: v for k, v in data["errors"].items() if k != "status"},
         "rows_before": before["rows"],
+        # The signing requests stored while the worker was frozen: what the site took in.
         "new_rows": stored,
         "rows_match_redirects": stored == data["signed"],
         "mail_backlog_at_end": backlog,
         "mail_drained": drained,
         "mail_drained_after_seconds": round(drain_seconds, 1),
+        # Once the worker has answered them: the signatures it recorded, and their e-mails.
+        "signatures_recorded": sent["prefixed"] - before["prefixed"],
+        "requests_unanswered": sent["requests"],
         "confirmation_emails_sent": sent["sent"],
         "cpu_ms_per_request": {
             name: round(value, 2)
@@ -1014,19 +1025,24 @@ def measure_confirmations(run: Run, schedule_dir: Path) -> None:
 SOAK_DRAIN_SECONDS = WRK_TIMEOUT_SECONDS
 
 
-def stored_addresses(database_url: str, prefix: str) -> set[str]:
-    """The addresses of the signatures starting with prefix, read straight from the database."""
+def stored_addresses(database_url: str, prefix: str) -> tuple[set[str], int]:
+    """The addresses of the signatures starting with prefix, and how many signing requests of
+    such addresses are still unanswered, read straight from the database."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
             "SELECT email FROM petition_signature WHERE starts_with(email, %s)", [prefix]
         ).fetchall()
-    return {email for (email,) in rows}
+        (unanswered,) = connection.execute(
+            "SELECT count(*) FROM petition_signingrequest WHERE starts_with(email, %s)", [prefix]
+        ).fetchone()
+    return {email for (email,) in rows}, unanswered
 
 
 def measure_soak(run: Run) -> None:
-    """Many clients sign at once, each time with a new address, while the worker sends the
-    confirmations. Every signing answered 2xx or 3xx must be stored, no answer may be a 5xx,
-    and once the worker has drained, each new signer must have received exactly one e-mail."""
+    """Many clients sign at once, each time with a new address, while the worker answers the
+    signing requests. Once the worker has drained, every signing answered 2xx or 3xx must be a
+    recorded signature and no request be left unanswered, no answer may be a 5xx, and each new
+    signer must have received exactly one e-mail."""
     clients, seconds = run.options.soak_clients, run.options.soak_duration
     prefix = f"bench-{run.run_id}-soak-"
     mail_log = Path(run.env["BENCH_MAIL_LOG"])
@@ -1048,7 +1064,9 @@ def measure_soak(run: Run) -> None:
     drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
     # The worker appends to the mail log as each message leaves: its last write is the last one.
     drain_seconds = max(0.0, mail_log.stat().st_mtime - load_end) if drained else None
-    stored = stored_addresses(run.env["DATABASE_URL"], prefix)
+    # The web requests store signing requests; the worker records the signatures: those are
+    # read once it has answered every request.
+    stored, unanswered = stored_addresses(run.env["DATABASE_URL"], prefix)
     log = mail_log.read_text().split()
     received = Counter(address for address in log if address.startswith(prefix))
     soak = {
@@ -1064,6 +1082,7 @@ def measure_soak(run: Run) -> None:
         "other_answers": other,
         "socket_errors": socket_errors,
         "new_rows": len(stored),
+        "requests_unanswered": unanswered,
         "mail_backlog_at_end": backlog,
         "mail_drained": drained,
         "mail_drained_after_seconds": None if drain_seconds is None else round(drain_seconds, 1),
@@ -1073,6 +1092,7 @@ def measure_soak(run: Run) -> None:
     }
     soak["signing_ok"] = (
         soak["new_rows"] == accepted
+        and not unanswered
         and not server_errors
         and not other
         and not any(socket_errors.values())
@@ -1090,7 +1110,8 @@ def measure_soak(run: Run) -> None:
         f"p99 {soak['latency_p99_ms']:.0f} ms; answers {dict(statuses)}"
     )
     say(
-        f"  {soak['new_rows']:,} new rows; 5xx {server_errors}; other answers {other}; "
+        f"  {soak['new_rows']:,} signatures recorded, {unanswered:,} requests unanswered; "
+        f"5xx {server_errors}; other answers {other}; "
         f"socket errors {sum(socket_errors.values())} {socket_errors}"
     )
     say(
@@ -1473,23 +1494,31 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         others = signing["other_answers"]
         rows.append(
             (
-                "new rows = 302 answers",
-                f"{signing['new_rows']:,} rows, {signing['redirects']:,} redirects"
+                "signing requests stored = 302 answers",
+                f"{signing['new_rows']:,} requests, {signing['redirects']:,} redirects"
                 + (f", {others} other answers {signing['other_statuses']}" if others else ""),
                 "equal, no other answer",
                 verdict(signing["rows_match_redirects"] and not others),
             )
         )
+        recorded = signing["signatures_recorded"]
         rows.append(
             (
-                "confirmation e-mails sent",
-                f"{signing['confirmation_emails_sent']:,} of {signing['new_rows']:,}, queue empty"
+                "signatures recorded, confirmations sent",
+                f"{recorded:,} and {signing['confirmation_emails_sent']:,} of "
+                f"{signing['new_rows']:,}, queue empty"
                 f" {signing['mail_drained_after_seconds']:.0f} s after signing"
-                + ("" if signing["mail_drained"] else " (NOT drained)"),
+                + ("" if signing["mail_drained"] else " (NOT drained)")
+                + (
+                    f", {signing['requests_unanswered']:,} unanswered"
+                    if signing["requests_unanswered"]
+                    else ""
+                ),
                 "all",
                 verdict(
                     signing["mail_drained"]
-                    and signing["confirmation_emails_sent"] == signing["new_rows"]
+                    and recorded == signing["confirmation_emails_sent"] == signing["new_rows"]
+                    and not signing["requests_unanswered"]
                 ),
             )
         )
@@ -1539,9 +1568,14 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             ),
             (
-                "soak: new rows = 2xx/3xx answers",
-                f"{soak['new_rows']:,} rows, {soak['accepted']:,} answers; "
-                f"{soak['server_errors']} 5xx, {soak['other_answers']} other, {errors} errors",
+                "soak: signatures recorded = 2xx/3xx answers",
+                f"{soak['new_rows']:,} signatures, {soak['accepted']:,} answers; "
+                + (
+                    f"{soak['requests_unanswered']:,} requests unanswered; "
+                    if soak.get("requests_unanswered")
+                    else ""
+                )
+                + f"{soak['server_errors']} 5xx, {soak['other_answers']} other, {errors} errors",
                 "equal, no 5xx or error",
                 verdict(soak["signing_ok"]),
             ),
@@ -1607,7 +1641,7 @@ def git_revision() -> str:
 
 def bench(options: Options, results: dict[str, Any]) -> None:
     """Run every phase, filling results as they come; stop everything whatever happens."""
-    if {"pages", "signing"} & set(options.only):
+    if {"pages", "signing", "soak"} & set(options.only):
         ensure_wrk()
     uses_redis = bool(REDIS_PHASES & set(options.only))
     require_services(redis_too=uses_redis)

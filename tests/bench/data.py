@@ -25,7 +25,7 @@ django.setup()
 from django.utils import timezone  # noqa: E402
 
 from petition.emails import confirmation_url  # noqa: E402
-from petition.models import Petition, Signature  # noqa: E402
+from petition.models import Petition, Signature, SigningRequest  # noqa: E402
 
 # Reserved for documentation (RFC 2606): no message can ever reach anyone there.
 DOMAIN = "example.org"
@@ -34,8 +34,9 @@ DOMAIN = "example.org"
 def counts(slug: str, email_prefix: str | None) -> dict[str, Any]:
     """The petition's rows, confirmed rows and stored count.
 
-    With a prefix, also the rows whose address starts with it ("prefixed"), and how many of
-    those have had their confirmation e-mail sent ("sent").
+    With a prefix, also the rows whose address starts with it ("prefixed"), how many of
+    those have had their confirmation e-mail sent ("sent"), and the signing requests of such
+    addresses that no worker has answered yet ("requests").
     """
     petition = Petition.objects.get(slug=slug)
     signatures = Signature.objects.filter(petition=petition)
@@ -48,6 +49,9 @@ def counts(slug: str, email_prefix: str | None) -> dict[str, Any]:
         prefixed = signatures.filter(email__startswith=email_prefix)
         figures["prefixed"] = prefixed.count()
         figures["sent"] = prefixed.filter(confirmation_sent_at__isnull=False).count()
+        figures["requests"] = SigningRequest.objects.filter(
+            petition=petition, email__startswith=email_prefix
+        ).count()
     return figures
 
 
