@@ -19,6 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed messages
 
 install-test: $(VENV)/.installed-test messages
@@ -90,7 +94,7 @@ spamassassin:
 ## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
 ## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.
 ## BENCH_ARGS="--signatures 20000 --duration 5" makes a quick run; see python -m tests.bench --help.
-bench: install
+bench: $(VENV)/.installed-bench messages
 	$(PY) -m tests.bench $(BENCH_ARGS)
 
 clean:

@@ -3,6 +3,7 @@
     python -m tests.bench [--signatures 1000000] [--duration 10] [--keep-db]
     python -m tests.bench --signatures 20000 --duration 5      # a quick run while developing
     python -m tests.bench --only soak --signatures 20000 [--soak-duration 60] [--soak-clients 200]
+    python -m tests.bench --only timing --signatures 20000 [--timing-requests 400]
 
 In one run, on this machine:
 
@@ -12,20 +13,28 @@ In one run, on this machine:
    at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
 3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
 4. wrk signs the petition, every request with a new address, and the database must hold exactly
-   as many new signatures as the site answered with a redirect; the e-mail worker is frozen
-   meanwhile (sending runs on other machines in production) and then sends the backlog;
+   as many new signing requests as the site answered with a redirect; the worker is frozen
+   meanwhile (it runs on other machines in production), then answers the backlog: a signature
+   recorded and a confirmation sent for each;
 5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
    the counter API is polled until it shows the exact total;
-6. the soak: 200 clients sign for 60 s, a new address each time, while the worker sends the
-   confirmations; every 2xx/3xx answer must be a stored row, no answer a 5xx, and once the
-   worker has drained, the mail log must hold exactly one e-mail for each new row;
-7. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
+6. the soak: 200 clients sign for 60 s, a new address each time, while the worker answers the
+   signings; no answer may be a 5xx, and once the worker has drained, every 2xx/3xx answer must
+   be a recorded signature, no signing request be left, and the mail log must hold exactly one
+   e-mail for each new signature;
+7. timing: one request at a time, in a shuffled order, each from a fresh browser, signs with
+   400 addresses of each kind (new, pending, confirmed, suspect, unsubscribed, suppressed,
+   withdrawn, and a second sample of new ones as a control) and asks 400 times per kind for
+   the e-mail again; each kind's POST times, measured by the client, are compared with the new
+   addresses' (difference of the medians, Mann-Whitney U test), the worker frozen meanwhile;
+8. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
    COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
-8. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
+9. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
    bulk queue, then again with that worker killed (SIGKILL) midway and started again.
 
---only export,updates (any of pages, signing, confirmations, soak, export, updates) runs some
-alone. E-mails go to tests/bench/mail.py, which writes each recipient to bench-results/logs/.
+--only export,updates (any of pages, signing, confirmations, soak, timing, export, updates)
+runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
+bench-results/logs/.
 BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
 drops and flushes, so that two runs on one machine keep apart.
 
@@ -36,6 +45,7 @@ The results are printed as a table and written to bench-results/latest.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import json
 import os
@@ -137,10 +147,15 @@ def say(message: str) -> None:
 # Options.
 
 # The phases a run may be limited to (--only); by default, all of them.
-PHASES = ("pages", "signing", "confirmations", "soak", "export", "updates")
+PHASES = ("pages", "signing", "confirmations", "soak", "timing", "export", "updates")
+# Those that serve the site with gunicorn and a Celery worker.
+SITE_PHASES = {"pages", "signing", "confirmations", "soak", "timing"}
 # Those that use Redis (the site's cache, the workers' brokers): the export alone leaves alone
 # the Redis databases of a run from another checkout.
-REDIS_PHASES = {"pages", "signing", "confirmations", "soak", "updates"}
+REDIS_PHASES = {*SITE_PHASES, "updates"}
+# What the Celery worker does while the timing phase measures: frozen by default, as while
+# signing is measured (see measure_timing).
+TIMING_WORKER_MODES = ("frozen", "running")
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,8 @@ class Options:
     update_signers: int = 100_000
     soak_duration: int = 60
     soak_clients: int = 200
+    timing_requests: int = 400
+    timing_worker: str = "frozen"
 
     @property
     def signing_seconds(self) -> int:
@@ -249,7 +266,23 @@ def parse_options(argv: Sequence[str]) -> Options:
         default=200,
         help="concurrent signing clients in the soak phase (default: 200)",
     )
+    parser.add_argument(
+        "--timing-requests",
+        type=int,
+        default=400,
+        help="timed signings, and as many requests to send the e-mail again, of each kind of "
+        "address in the timing phase (default: 400)",
+    )
+    parser.add_argument(
+        "--timing-worker",
+        choices=TIMING_WORKER_MODES,
+        default="frozen",
+        help="the Celery worker answers the timing phase's requests once every one has been "
+        "timed (frozen), or as they come, on the same cores (running) (default: frozen)",
+    )
     args = parser.parse_args(argv)
+    if args.timing_requests < 2:
+        parser.error("--timing-requests must be at least 2")
     if not args.only or set(args.only) - set(PHASES):
         parser.error(f"--only takes phases among {', '.join(PHASES)}")
     if args.update_signers < 2:
@@ -391,8 +424,10 @@ class FormAccess:
     signing_fields: str = ""
 
 
-def open_form(port: int, path: str) -> FormAccess:
-    answer = fetch(port, path)
+def open_form(port: int, path: str, *, cookie: str = "") -> FormAccess:
+    """GET a form as a browser does, with the cookies it holds already (cookie: a Cookie
+    header); what the browser then holds."""
+    answer = fetch(port, path, headers={"Cookie": cookie} if cookie else None)
     if answer.status != 200:
         raise BenchError(f"GET {path} answered {answer.status}")
     cookies = SimpleCookie()
@@ -405,8 +440,11 @@ def open_form(port: int, path: str) -> FormAccess:
     signing_fields = (
         urlencode({"consent": "on", "started": started.group(1).decode()}) if started else ""
     )
+    csrf_cookie = f"csrftoken={cookies['csrftoken'].value}"
     return FormAccess(
-        f"csrftoken={cookies['csrftoken'].value}", match.group(1).decode(), signing_fields
+        f"{cookie}; {csrf_cookie}" if cookie else csrf_cookie,
+        match.group(1).decode(),
+        signing_fields,
     )
 
 
@@ -854,9 +892,10 @@ def measure_signing(run: Run) -> None:
     before = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
     seconds = options.signing_seconds
     say(f"Signing: {seconds} s of POSTs, {options.connections} connections, new address each")
-    # A signing is measured from the POST to the stored row and the queued confirmation, as
-    # the design defines it: in production the workers that send the e-mails run on machines
-    # of their own, so here the worker waits, frozen, and sends the backlog afterwards.
+    # A signing is measured from the POST to the stored request and the queued task, as the
+    # design defines it: in production the workers that record the signatures and send the
+    # e-mails run on machines of their own, so here the worker waits, frozen, and answers the
+    # backlog afterwards. What the requests stored is counted before it wakes.
     run.processes.pause("celery-worker")
     try:
         result = sign_with_wrk(
@@ -866,23 +905,27 @@ def measure_signing(run: Run) -> None:
             connections=options.connections,
             drain=SIGNING_DRAIN_SECONDS,
         )
+        taken = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
     finally:
         run.processes.resume("celery-worker")
     signing_done = time.monotonic()
     data = result.data
-    after = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
-    stored = after["prefixed"] - before["prefixed"]
+    stored = taken["requests"] - before["requests"]
     rate = data["signed"] / data["window_s"]
     say(
         f"  {data['signed']:,} signatures in {data['window_s']:.1f} s: {rate:.1f}/s, "
         f"p99 {result.latency_ms('p99'):.1f} ms; {data['other']} other answers "
-        f"{data['other_statuses'] or ''}; {stored:,} new rows"
+        f"{data['other_statuses'] or ''}; {stored:,} signing requests stored"
     )
     backlog = broker_backlog()
-    say(f"  e-mail tasks still queued: {backlog:,}; waiting for the worker to send them")
+    say(f"  tasks still queued: {backlog:,}; waiting for the worker to answer them")
     drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
     drain_seconds = time.monotonic() - signing_done
     sent = site_data(run.env, "counts", SLUG, "--email-prefix", prefix)
+    say(
+        f"  {sent['prefixed'] - before['prefixed']:,} signatures recorded, {sent['sent']:,} "
+        f"confirmations sent, {sent['requests']:,} requests unanswered"
+    )
     run.results["signing"] = {
         "seconds": round(data["window_s"], 2),
         "signatures_per_second": round(rate, 1),
@@ -895,11 +938,15 @@ def measure_signing(run: Run) -> None:
         "other_statuses": data["other_statuses"],
         "socket_errors": {k: v for k, v in data["errors"].items() if k != "status"},
         "rows_before": before["rows"],
+        # The signing requests stored while the worker was frozen: what the site took in.
         "new_rows": stored,
         "rows_match_redirects": stored == data["signed"],
         "mail_backlog_at_end": backlog,
         "mail_drained": drained,
         "mail_drained_after_seconds": round(drain_seconds, 1),
+        # Once the worker has answered them: the signatures it recorded, and their e-mails.
+        "signatures_recorded": sent["prefixed"] - before["prefixed"],
+        "requests_unanswered": sent["requests"],
         "confirmation_emails_sent": sent["sent"],
         "cpu_ms_per_request": {
             name: round(value, 2)
@@ -1014,19 +1061,24 @@ def measure_confirmations(run: Run, schedule_dir: Path) -> None:
 SOAK_DRAIN_SECONDS = WRK_TIMEOUT_SECONDS
 
 
-def stored_addresses(database_url: str, prefix: str) -> set[str]:
-    """The addresses of the signatures starting with prefix, read straight from the database."""
+def stored_addresses(database_url: str, prefix: str) -> tuple[set[str], int]:
+    """The addresses of the signatures starting with prefix, and how many signing requests of
+    such addresses are still unanswered, read straight from the database."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
             "SELECT email FROM petition_signature WHERE starts_with(email, %s)", [prefix]
         ).fetchall()
-    return {email for (email,) in rows}
+        (unanswered,) = connection.execute(
+            "SELECT count(*) FROM petition_signingrequest WHERE starts_with(email, %s)", [prefix]
+        ).fetchone()
+    return {email for (email,) in rows}, unanswered
 
 
 def measure_soak(run: Run) -> None:
-    """Many clients sign at once, each time with a new address, while the worker sends the
-    confirmations. Every signing answered 2xx or 3xx must be stored, no answer may be a 5xx,
-    and once the worker has drained, each new signer must have received exactly one e-mail."""
+    """Many clients sign at once, each time with a new address, while the worker answers the
+    signing requests. Once the worker has drained, every signing answered 2xx or 3xx must be a
+    recorded signature and no request be left unanswered, no answer may be a 5xx, and each new
+    signer must have received exactly one e-mail."""
     clients, seconds = run.options.soak_clients, run.options.soak_duration
     prefix = f"bench-{run.run_id}-soak-"
     mail_log = Path(run.env["BENCH_MAIL_LOG"])
@@ -1048,7 +1100,9 @@ def measure_soak(run: Run) -> None:
     drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
     # The worker appends to the mail log as each message leaves: its last write is the last one.
     drain_seconds = max(0.0, mail_log.stat().st_mtime - load_end) if drained else None
-    stored = stored_addresses(run.env["DATABASE_URL"], prefix)
+    # The web requests store signing requests; the worker records the signatures: those are
+    # read once it has answered every request.
+    stored, unanswered = stored_addresses(run.env["DATABASE_URL"], prefix)
     log = mail_log.read_text().split()
     received = Counter(address for address in log if address.startswith(prefix))
     soak = {
@@ -1064,6 +1118,7 @@ def measure_soak(run: Run) -> None:
         "other_answers": other,
         "socket_errors": socket_errors,
         "new_rows": len(stored),
+        "requests_unanswered": unanswered,
         "mail_backlog_at_end": backlog,
         "mail_drained": drained,
         "mail_drained_after_seconds": None if drain_seconds is None else round(drain_seconds, 1),
@@ -1073,6 +1128,7 @@ def measure_soak(run: Run) -> None:
     }
     soak["signing_ok"] = (
         soak["new_rows"] == accepted
+        and not unanswered
         and not server_errors
         and not other
         and not any(socket_errors.values())
@@ -1090,7 +1146,8 @@ def measure_soak(run: Run) -> None:
         f"p99 {soak['latency_p99_ms']:.0f} ms; answers {dict(statuses)}"
     )
     say(
-        f"  {soak['new_rows']:,} new rows; 5xx {server_errors}; other answers {other}; "
+        f"  {soak['new_rows']:,} signatures recorded, {unanswered:,} requests unanswered; "
+        f"5xx {server_errors}; other answers {other}; "
         f"socket errors {sum(socket_errors.values())} {socket_errors}"
     )
     say(
@@ -1103,6 +1160,288 @@ def measure_soak(run: Run) -> None:
         )
     )
     say(f"  soak: {'PASS' if soak['signing_ok'] and soak['mail_ok'] else 'FAIL'}")
+
+
+# Timing: does the time a signing takes tell whether its address signed before?
+
+CHECK_INBOX_PATH = f"/fr/petitions/{SLUG}/verifiez-vos-e-mails/"
+RESEND_PATH = f"/fr/petitions/{SLUG}/renvoyer/"
+# The two doors that take an address: the signing form, and "send the e-mail again" from the
+# page a browser lands on after signing.
+TIMING_DOORS = {"sign": "signing", "resend": "send it again"}
+# A kind is indistinguishable from a new address if either holds.
+TARGET_TIMING_P = 0.01
+TARGET_TIMING_MEDIAN_MS = 0.1
+# Untimed requests through each door before the timed ones: each gunicorn process and thread
+# has then served both, with addresses of no kind in the comparison.
+TIMING_WARM_UP = 20
+# Resamples of the bootstrap that gives each median difference its 95 % confidence interval.
+TIMING_BOOTSTRAP = 2000
+
+
+@dataclass(frozen=True)
+class TimedAnswer:
+    nanoseconds: int
+    status: int
+    length: int
+
+
+def time_signing(port: int, email: str) -> TimedAnswer:
+    """Open the petition's page and send its form as a browser does; the POST's wall time."""
+    form = open_form(port, SIGN_PATH)
+    fields = {
+        "csrfmiddlewaretoken": form.token,
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "email": email,
+        "country": "FR",
+        "postal_code": "75011",
+        "website": "",
+    }
+    return _time_post(
+        port, SIGN_PATH, f"{urlencode(fields)}&{form.signing_fields}", form, referer=SIGN_PATH
+    )
+
+
+def time_resend(port: int, cookie: str) -> TimedAnswer:
+    """With the session cookie of a browser that signed, open the "check your inbox" page and
+    press its "send the e-mail again"; the POST's wall time."""
+    form = open_form(port, CHECK_INBOX_PATH, cookie=cookie)
+    body = urlencode({"csrfmiddlewaretoken": form.token})
+    return _time_post(port, RESEND_PATH, body, form, referer=CHECK_INBOX_PATH)
+
+
+def _time_post(port: int, path: str, body: str, form: FormAccess, *, referer: str) -> TimedAnswer:
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": form.cookie,
+        "Origin": f"http://{HOST}:{port}",
+        "Referer": f"http://{HOST}:{port}{referer}",
+    }
+    encoded = body.encode()
+    started = time.perf_counter_ns()
+    answer = fetch(port, path, method="POST", body=encoded, headers=headers)
+    elapsed = time.perf_counter_ns() - started
+    return TimedAnswer(elapsed, answer.status, len(answer.body))
+
+
+def compare_timings(samples: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
+    """Each kind's times against the new addresses': the difference of the medians, with its
+    95 % confidence interval (bootstrap: how small a difference the run could have seen), and
+    the two-sided Mann-Whitney U test's p-value (could the two samples come from one
+    distribution?)."""
+    import numpy
+    from scipy.stats import mannwhitneyu
+
+    generator = numpy.random.default_rng()
+
+    def resampled_medians(times: list[int]) -> numpy.ndarray:
+        values = numpy.asarray(times) / 1e6
+        draws = generator.choice(values, size=(TIMING_BOOTSTRAP, len(values)))
+        return numpy.median(draws, axis=1)
+
+    baseline = samples["new"]
+    baseline_medians = resampled_medians(baseline)
+    new_median = statistics.median(baseline) / 1e6
+    compared: dict[str, dict[str, Any]] = {}
+    for kind, times in samples.items():
+        median = statistics.median(times) / 1e6
+        quartiles = statistics.quantiles(times, n=4)
+        figures: dict[str, Any] = {
+            "n": len(times),
+            "median_ms": round(median, 4),
+            "p25_ms": round(quartiles[0] / 1e6, 4),
+            "p75_ms": round(quartiles[2] / 1e6, 4),
+        }
+        if kind != "new":
+            difference = median - new_median
+            p_value = float(mannwhitneyu(times, baseline, alternative="two-sided").pvalue)
+            low, high = numpy.percentile(resampled_medians(times) - baseline_medians, [2.5, 97.5])
+            figures |= {
+                "median_difference_ms": round(difference, 4),
+                "median_difference_ci95_ms": [round(float(low), 4), round(float(high), 4)],
+                "p_value": p_value,
+                "indistinguishable": p_value > TARGET_TIMING_P
+                or abs(difference) < TARGET_TIMING_MEDIAN_MS,
+            }
+        compared[kind] = figures
+    return compared
+
+
+def measure_timing(run: Run) -> None:
+    """Sign, and ask for the e-mail again, one request at a time, in a shuffled order, with new
+    addresses and with addresses of each known kind (pending, confirmed, suspect, unsubscribed,
+    suppressed, withdrawn), each time from a fresh browser; compare each kind's wall times
+    with the new addresses'.
+
+    The worker is frozen while the requests are timed, unless told otherwise, and answers them
+    afterwards: in production it runs on machines of its own, while here it would take the two
+    cores from the requests that follow each answer it makes. Running, it doubled the spread
+    of the times (interquartile range about 10 ms instead of 4.5 ms, in runs side by side), so
+    that only differences of a few milliseconds could show, and made the phase twice as long;
+    made to answer each request before the next, it made the phase four times as long. What a
+    frozen worker leaves out is only what its own work does to the database and the broker
+    meanwhile: --timing-worker running measures that too."""
+    options = run.options
+    count = options.timing_requests
+    prefix = f"bench-{run.run_id}-timing-"
+    if not wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5):
+        raise BenchError("the worker still had tasks queued before the timing phase")
+    say(
+        f"Timing: {count} signings and {count} requests to send the e-mail again per kind of "
+        f"address, one at a time, shuffled; worker {options.timing_worker}"
+    )
+    # Every request has an address of its own, known or new, so that each is what a first
+    # attempt with such an address costs, and a withdrawn address is not signed again.
+    addresses: dict[str, dict[str, list[dict[str, str]]]] = {
+        door: site_data(run.env, "known", SLUG, str(count), "--email-prefix", f"{prefix}{door}-")
+        for door in TIMING_DOORS
+    }
+    kinds = list(addresses["sign"])
+    with psycopg.connect(run.env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE petition_signature, petition_suppression")
+    plan = [
+        (door, kind, address)
+        for door, by_kind in addresses.items()
+        for kind, entries in by_kind.items()
+        for address in entries
+    ]
+    secrets.SystemRandom().shuffle(plan)
+    warm_up = site_data(
+        run.env,
+        "known",
+        SLUG,
+        "0",
+        "--new",
+        str(TIMING_WARM_UP),
+        "--email-prefix",
+        f"{prefix}warm-",
+    )
+    for address in warm_up["new"]:
+        time_signing(run.port, address["email"])
+        time_resend(run.port, address["cookie"])
+    if options.timing_worker == "frozen":
+        wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.1)
+        run.processes.pause("celery-worker")
+    samples: dict[str, dict[str, list[int]]] = {door: {k: [] for k in kinds} for door in addresses}
+    answers: dict[str, dict[str, Counter[str]]] = {
+        door: {kind: Counter() for kind in kinds} for door in addresses
+    }
+    started = time.monotonic()
+    # The client's own pauses (its garbage collector) would only add noise.
+    gc.collect()
+    gc.disable()
+    try:
+        for door, kind, address in plan:
+            if door == "sign":
+                timed = time_signing(run.port, address["email"])
+            else:
+                timed = time_resend(run.port, address["cookie"])
+            samples[door][kind].append(timed.nanoseconds)
+            answers[door][kind][f"{timed.status} {timed.length} bytes"] += 1
+    finally:
+        gc.enable()
+        if options.timing_worker == "frozen":
+            run.processes.resume("celery-worker")
+    seconds = time.monotonic() - started
+    say(f"  {len(plan):,} requests timed in {seconds:.0f} s; waiting for the worker to answer them")
+    drained = wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5)
+    _, unanswered = stored_addresses(run.env["DATABASE_URL"], prefix)
+    kind_of = {
+        address["email"]: (door, kind)
+        for door, by_kind in addresses.items()
+        for kind, entries in by_kind.items()
+        for address in entries
+    }
+    received = Counter(
+        kind_of[address]
+        for address in Path(run.env["BENCH_MAIL_LOG"]).read_text().split()
+        if address in kind_of
+    )
+    site_data(run.env, "forget", "--email-prefix", prefix)
+    timing: dict[str, Any] = {
+        "worker": options.timing_worker,
+        "requests_per_kind": count,
+        "seconds": round(seconds, 1),
+        "worker_drained": drained,
+        "requests_unanswered": unanswered,
+        "doors": {},
+    }
+    for door, label in TIMING_DOORS.items():
+        compared = compare_timings(samples[door])
+        for kind, figures in compared.items():
+            figures["answers"] = dict(answers[door][kind])
+            figures["emails"] = received[door, kind]
+        timing["doors"][door] = {
+            "kinds": compared,
+            # One answer for every kind: the same status and body length.
+            "same_answers": len({a for by_kind in answers[door].values() for a in by_kind}) == 1,
+            "samples_us": {
+                kind: [t // 1000 for t in times] for kind, times in samples[door].items()
+            },
+        }
+        print_table(
+            timing_rows(compared),
+            (label, "n", "median ms", "Δ vs new ms", "95 % CI", "p", "verdict"),
+        )
+    say(
+        "  e-mails by kind (sign / send again): "
+        + ", ".join(f"{kind} {received['sign', kind]}/{received['resend', kind]}" for kind in kinds)
+        + f"; {unanswered} requests unanswered"
+    )
+    run.results["timing"] = timing
+
+
+def timing_rows(compared: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+    rows = []
+    for kind, figures in compared.items():
+        if kind == "new":
+            rows.append((kind, str(figures["n"]), f"{figures['median_ms']:.3f}", "", "", "", ""))
+            continue
+        low, high = figures["median_difference_ci95_ms"]
+        rows.append(
+            (
+                kind,
+                str(figures["n"]),
+                f"{figures['median_ms']:.3f}",
+                f"{figures['median_difference_ms']:+.3f}",
+                f"{low:+.2f} to {high:+.2f}",
+                f"{figures['p_value']:.3g}",
+                "indistinguishable" if figures["indistinguishable"] else "DISTINGUISHABLE",
+            )
+        )
+    return rows
+
+
+def timing_summary_rows(timing: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    target = f"p > {TARGET_TIMING_P:g} or |Δ| < {TARGET_TIMING_MEDIAN_MS:g} ms"
+    for door, label in TIMING_DOORS.items():
+        compared = timing["doors"][door]["kinds"]
+        for kind, figures in compared.items():
+            if kind == "new":
+                continue
+            control = " (control)" if kind == "new again" else ""
+            rows.append(
+                (
+                    f"{label} time, {kind} vs new{control} (worker {timing['worker']})",
+                    f"Δ median {figures['median_difference_ms']:+.3f} ms of "
+                    f"{compared['new']['median_ms']:.2f}, p {figures['p_value']:.3g}, "
+                    f"{figures['n']} each",
+                    target,
+                    verdict(figures["indistinguishable"]),
+                )
+            )
+        answers = {kind: figures["answers"] for kind, figures in compared.items()}
+        rows.append(
+            (
+                f"{label}: the same answer for every kind",
+                ", ".join(sorted({a for by_kind in answers.values() for a in by_kind})),
+                "one status and length",
+                verdict(timing["doors"][door]["same_answers"]),
+            )
+        )
+    return rows
 
 
 # The staff tools: export and updates to signers.
@@ -1473,23 +1812,31 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         others = signing["other_answers"]
         rows.append(
             (
-                "new rows = 302 answers",
-                f"{signing['new_rows']:,} rows, {signing['redirects']:,} redirects"
+                "signing requests stored = 302 answers",
+                f"{signing['new_rows']:,} requests, {signing['redirects']:,} redirects"
                 + (f", {others} other answers {signing['other_statuses']}" if others else ""),
                 "equal, no other answer",
                 verdict(signing["rows_match_redirects"] and not others),
             )
         )
+        recorded = signing["signatures_recorded"]
         rows.append(
             (
-                "confirmation e-mails sent",
-                f"{signing['confirmation_emails_sent']:,} of {signing['new_rows']:,}, queue empty"
+                "signatures recorded, confirmations sent",
+                f"{recorded:,} and {signing['confirmation_emails_sent']:,} of "
+                f"{signing['new_rows']:,}, queue empty"
                 f" {signing['mail_drained_after_seconds']:.0f} s after signing"
-                + ("" if signing["mail_drained"] else " (NOT drained)"),
+                + ("" if signing["mail_drained"] else " (NOT drained)")
+                + (
+                    f", {signing['requests_unanswered']:,} unanswered"
+                    if signing["requests_unanswered"]
+                    else ""
+                ),
                 "all",
                 verdict(
                     signing["mail_drained"]
-                    and signing["confirmation_emails_sent"] == signing["new_rows"]
+                    and recorded == signing["confirmation_emails_sent"] == signing["new_rows"]
+                    and not signing["requests_unanswered"]
                 ),
             )
         )
@@ -1539,9 +1886,14 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             ),
             (
-                "soak: new rows = 2xx/3xx answers",
-                f"{soak['new_rows']:,} rows, {soak['accepted']:,} answers; "
-                f"{soak['server_errors']} 5xx, {soak['other_answers']} other, {errors} errors",
+                "soak: signatures recorded = 2xx/3xx answers",
+                f"{soak['new_rows']:,} signatures, {soak['accepted']:,} answers; "
+                + (
+                    f"{soak['requests_unanswered']:,} requests unanswered; "
+                    if soak.get("requests_unanswered")
+                    else ""
+                )
+                + f"{soak['server_errors']} 5xx, {soak['other_answers']} other, {errors} errors",
                 "equal, no 5xx or error",
                 verdict(soak["signing_ok"]),
             ),
@@ -1553,6 +1905,9 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 verdict(soak["mail_ok"]),
             ),
         ]
+    timing = results.get("timing")
+    if timing:
+        rows += timing_summary_rows(timing)
     rows += staff_summary_rows(results)
     if "logged_errors" in results:
         logged = results["logged_errors"]
@@ -1607,7 +1962,7 @@ def git_revision() -> str:
 
 def bench(options: Options, results: dict[str, Any]) -> None:
     """Run every phase, filling results as they come; stop everything whatever happens."""
-    if {"pages", "signing"} & set(options.only):
+    if {"pages", "signing", "soak"} & set(options.only):
         ensure_wrk()
     uses_redis = bool(REDIS_PHASES & set(options.only))
     require_services(redis_too=uses_redis)
@@ -1638,7 +1993,7 @@ def bench(options: Options, results: dict[str, Any]) -> None:
         )
         run = Run(options, processes, run_id, port, env, results)
         prepare_database(run)
-        if {"pages", "signing", "confirmations", "soak"} & set(options.only):
+        if SITE_PHASES & set(options.only):
             start_site(run)
             start_celery_worker(run)
         if "pages" in options.only:
@@ -1652,6 +2007,8 @@ def bench(options: Options, results: dict[str, Any]) -> None:
                 processes.stop("celery-beat")
         if "soak" in options.only:
             measure_soak(run)
+        if "timing" in options.only:
+            measure_timing(run)
         processes.stop_all()
         if "export" in options.only:
             measure_export(run)
