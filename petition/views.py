@@ -7,7 +7,6 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
@@ -21,6 +20,7 @@ from django.views.decorators.http import (
 )
 from django_ratelimit.decorators import ratelimit
 
+from manifesto.csrf import page_token
 from manifesto.proxies import client_ip
 from manifesto.security import csp_replace
 
@@ -103,7 +103,7 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
         local.set(key, page, settings.COUNTER_CACHE_SECONDS)
     code = request.GET.get(sharing.REFERRAL_PARAMETER, "")
     code = code if REFERRAL_CODE.fullmatch(code) else ""
-    return HttpResponse(page.replace(CSRF_SLOT, get_token(request)).replace(REFERRAL_SLOT, code))
+    return HttpResponse(page.replace(CSRF_SLOT, page_token(request)).replace(REFERRAL_SLOT, code))
 
 
 def personal_sharing(signature: Signature) -> dict:
