@@ -1,6 +1,7 @@
 """The petition's page is rendered once a second per process and filled in per visitor."""
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from petition.models import Signature
@@ -71,3 +72,20 @@ def test_one_visitors_query_string_never_reaches_the_next_visitors_page(page_cac
 
     assert "B" * 16 not in page
     assert "someone" not in page
+
+
+def test_in_a_surge_signing_reads_the_petition_once_and_still_sees_it_close(
+    page_cache, petition, signer_data, url, django_assert_num_queries
+):
+    path = url("fr", "petition", petition.slug)
+    Client().post(path, {**signer_data, "email": "first@example.org"})
+
+    # The petition read by the first signing serves the next: only the request is written.
+    with django_assert_num_queries(1):
+        assert Client().post(path, {**signer_data, "email": "next@example.org"}).status_code == 302
+
+    petition.is_open = False
+    petition.save()
+    caches["local"].clear()  # a second later
+    closed = Client().post(path, {**signer_data, "email": "late@example.org"})
+    assert closed.status_code == 403
