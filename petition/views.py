@@ -96,6 +96,7 @@ def render_petition(
 CSRF_SLOT = "csrf-token-slot-c4e1b7"
 REFERRAL_SLOT = "referral-code-slot-c4e1b7"
 CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+SLOTS = re.compile(f"({CSRF_SLOT}|{REFERRAL_SLOT})")
 
 
 def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -109,17 +110,27 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     local = caches["local"]
     paused = Switches.current().signing_paused
     key = f"petition-page:{slug}:{get_language()}:{paused}"
-    page = local.get(key)
-    if page is None:
+    parts = local.get(key)
+    if parts is None:
         petition = open_petition(slug)
         blank = SignatureForm(initial={"ref": REFERRAL_SLOT})
-        page = CSRF_INPUT.sub(
-            rf"\g<1>{CSRF_SLOT}\g<2>", render_petition(request, petition, blank).content.decode()
-        )
-        local.set(key, page, settings.COUNTER_CACHE_SECONDS)
+        page = render_petition(request, petition, blank).content.decode()
+        parts = page_parts(CSRF_INPUT.sub(rf"\g<1>{CSRF_SLOT}\g<2>", page))
+        local.set(key, parts, settings.COUNTER_CACHE_SECONDS)
     code = request.GET.get(sharing.REFERRAL_PARAMETER, "")
-    code = code if REFERRAL_CODE.fullmatch(code) else ""
-    return HttpResponse(page.replace(CSRF_SLOT, page_token(request)).replace(REFERRAL_SLOT, code))
+    fills = {
+        CSRF_SLOT: page_token(request).encode(),
+        REFERRAL_SLOT: code.encode() if REFERRAL_CODE.fullmatch(code) else b"",
+    }
+    return HttpResponse(b"".join(fills.get(part, part) for part in parts))
+
+
+def page_parts(page: str) -> tuple[bytes | str, ...]:
+    """The page as encoded pieces and, between them, the stand-ins to fill in: a reader's
+    page is then one join, with no copy of the whole text to replace or encode."""
+    return tuple(
+        part if part in (CSRF_SLOT, REFERRAL_SLOT) else part.encode() for part in SLOTS.split(page)
+    )
 
 
 def personal_sharing(signature: Signature) -> dict:
