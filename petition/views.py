@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -26,7 +28,7 @@ from manifesto.security import csp_replace
 
 from . import abuse, privacy, services, sharing
 from .addresses import canonical_email
-from .forms import REFERRAL_CODE, SignatureForm
+from .forms import REFERRAL_CODE, SignatureForm, signed_form_time
 from .models import Petition, Signature, Switches
 from .tokens import (
     InvalidToken,
@@ -81,22 +83,45 @@ def signed_petition(slug: str) -> Petition:
 
 
 def render_petition(
-    request: HttpRequest, petition: Petition, form: SignatureForm, status: int = 200
+    request: HttpRequest,
+    petition: Petition,
+    form: SignatureForm,
+    status: int = 200,
+    blank_form: str = "",
 ) -> HttpResponse:
     context = {
         "petition": petition,
         "form": form,
+        "blank_form": blank_form,
         "share": sharing.share(petition),
         "signing_paused": Switches.current().signing_paused,
     }
     return render(request, "petition/petition.html", context, status=status)
 
 
-# Stand-ins for the two things that differ between readers of the same page.
+# Stand-ins for the three things that differ between readers of the same page: the CSRF
+# token, the code of the personal link they followed, and the signed time the page was shown.
 CSRF_SLOT = "csrf-token-slot-c4e1b7"
 REFERRAL_SLOT = "referral-code-slot-c4e1b7"
+STARTED_SLOT = "form-time-slot-c4e1b7"
 CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-SLOTS = re.compile(f"({CSRF_SLOT}|{REFERRAL_SLOT})")
+SLOTS = re.compile(f"({CSRF_SLOT}|{REFERRAL_SLOT}|{STARTED_SLOT})")
+# The blank form changes only with a release: rendered once an hour per language and process.
+BLANK_FORM_SECONDS = 3600
+
+
+def blank_form(request: HttpRequest, petition: Petition) -> str:
+    """The signing form as every visitor first sees it, with the stand-ins in it. Its country
+    list alone takes longer to render than the rest of the page."""
+    local = caches["local"]
+    key = f"blank-form:{petition.slug}:{get_language()}"
+    html = local.get(key)
+    if html is None:
+        form = SignatureForm(initial={"ref": REFERRAL_SLOT, "started": STARTED_SLOT})
+        context = {"form": form, "petition": petition}
+        html = mark_safe(render_to_string("petition/_form.html", context, request))  # noqa: S308
+        local.set(key, html, BLANK_FORM_SECONDS)
+    return html
 
 
 def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -113,14 +138,16 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     parts = local.get(key)
     if parts is None:
         petition = open_petition(slug)
-        blank = SignatureForm(initial={"ref": REFERRAL_SLOT})
-        page = render_petition(request, petition, blank).content.decode()
+        form_html = "" if paused else blank_form(request, petition)
+        page = render_petition(request, petition, SignatureForm(), blank_form=form_html)
+        page = page.content.decode()
         parts = page_parts(CSRF_INPUT.sub(rf"\g<1>{CSRF_SLOT}\g<2>", page))
         local.set(key, parts, settings.COUNTER_CACHE_SECONDS)
     code = request.GET.get(sharing.REFERRAL_PARAMETER, "")
     fills = {
         CSRF_SLOT: page_token(request).encode(),
         REFERRAL_SLOT: code.encode() if REFERRAL_CODE.fullmatch(code) else b"",
+        STARTED_SLOT: signed_form_time().encode(),
     }
     return HttpResponse(b"".join(fills.get(part, part) for part in parts))
 
@@ -129,7 +156,8 @@ def page_parts(page: str) -> tuple[bytes | str, ...]:
     """The page as encoded pieces and, between them, the stand-ins to fill in: a reader's
     page is then one join, with no copy of the whole text to replace or encode."""
     return tuple(
-        part if part in (CSRF_SLOT, REFERRAL_SLOT) else part.encode() for part in SLOTS.split(page)
+        part if part in (CSRF_SLOT, REFERRAL_SLOT, STARTED_SLOT) else part.encode()
+        for part in SLOTS.split(page)
     )
 
 
