@@ -3,6 +3,7 @@ them, refuses them altered, and they never repeat or reveal the secret."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -58,3 +59,16 @@ def test_the_pages_token_signs_and_an_altered_one_is_refused(csrf_client, petiti
 
     assert refused.status_code == 403
     assert accepted.status_code == 302
+
+
+def test_a_forked_process_draws_its_own_characters():
+    read, write = os.pipe()
+    random_string()  # this process has characters drawn in advance
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, random_string().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    from_child = os.read(read, 64).decode()
+
+    assert from_child != random_string()
