@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 UNSHARED_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
+    "manifesto.caches.ProcessMemoryCache",
 }
 
 

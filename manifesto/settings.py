@@ -117,7 +117,7 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
     # Each process's own memory, for what may be a second old: the counter and the home page.
-    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
+    "local": {"BACKEND": "manifesto.caches.ProcessMemoryCache", "LOCATION": "local"},
 }
 COUNTER_CACHE_SECONDS = float(os.environ.get("COUNTER_CACHE_SECONDS", "1"))
 

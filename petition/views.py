@@ -7,8 +7,9 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -21,12 +22,13 @@ from django.views.decorators.http import (
 )
 from django_ratelimit.decorators import ratelimit
 
+from manifesto.csrf import page_token
 from manifesto.proxies import client_ip
 from manifesto.security import csp_replace
 
 from . import abuse, privacy, services, sharing
 from .addresses import canonical_email
-from .forms import REFERRAL_CODE, SignatureForm
+from .forms import REFERRAL_CODE, SignatureForm, signed_form_time
 from .models import Petition, Signature, Switches
 from .tokens import (
     InvalidToken,
@@ -64,22 +66,62 @@ def open_petition(slug: str) -> Petition:
     return get_object_or_404(Petition, slug=slug)
 
 
+def signed_petition(slug: str) -> Petition:
+    """The petition a signing is for, as far as taking it in needs (its id, slug and whether
+    it is open), read at most once a second per process, like its page: in a surge, signing
+    costs the database its one INSERT. A form sent back with errors reads the whole petition
+    to show its page again."""
+    local = caches["local"]
+    key = f"signed-petition:{slug}"
+    found = local.get(key)
+    if found is None:
+        found = get_object_or_404(Petition.objects.only("pk", "slug", "is_open"), slug=slug)
+        found = (found.pk, found.slug, found.is_open)
+        local.set(key, found, settings.COUNTER_CACHE_SECONDS)
+    pk, slug, is_open = found
+    return Petition(pk=pk, slug=slug, is_open=is_open)
+
+
 def render_petition(
-    request: HttpRequest, petition: Petition, form: SignatureForm, status: int = 200
+    request: HttpRequest,
+    petition: Petition,
+    form: SignatureForm,
+    status: int = 200,
+    blank_form: str = "",
 ) -> HttpResponse:
     context = {
         "petition": petition,
         "form": form,
+        "blank_form": blank_form,
         "share": sharing.share(petition),
         "signing_paused": Switches.current().signing_paused,
     }
     return render(request, "petition/petition.html", context, status=status)
 
 
-# Stand-ins for the two things that differ between readers of the same page.
+# Stand-ins for the three things that differ between readers of the same page: the CSRF
+# token, the code of the personal link they followed, and the signed time the page was shown.
 CSRF_SLOT = "csrf-token-slot-c4e1b7"
 REFERRAL_SLOT = "referral-code-slot-c4e1b7"
+STARTED_SLOT = "form-time-slot-c4e1b7"
 CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+SLOTS = re.compile(f"({CSRF_SLOT}|{REFERRAL_SLOT}|{STARTED_SLOT})")
+# The blank form changes only with a release: rendered once an hour per language and process.
+BLANK_FORM_SECONDS = 3600
+
+
+def blank_form(request: HttpRequest, petition: Petition) -> str:
+    """The signing form as every visitor first sees it, with the stand-ins in it. Its country
+    list alone takes longer to render than the rest of the page."""
+    local = caches["local"]
+    key = f"blank-form:{petition.slug}:{get_language()}"
+    html = local.get(key)
+    if html is None:
+        form = SignatureForm(initial={"ref": REFERRAL_SLOT, "started": STARTED_SLOT})
+        context = {"form": form, "petition": petition}
+        html = mark_safe(render_to_string("petition/_form.html", context, request))  # noqa: S308
+        local.set(key, html, BLANK_FORM_SECONDS)
+    return html
 
 
 def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -93,17 +135,30 @@ def petition_page(request: HttpRequest, slug: str) -> HttpResponse:
     local = caches["local"]
     paused = Switches.current().signing_paused
     key = f"petition-page:{slug}:{get_language()}:{paused}"
-    page = local.get(key)
-    if page is None:
+    parts = local.get(key)
+    if parts is None:
         petition = open_petition(slug)
-        blank = SignatureForm(initial={"ref": REFERRAL_SLOT})
-        page = CSRF_INPUT.sub(
-            rf"\g<1>{CSRF_SLOT}\g<2>", render_petition(request, petition, blank).content.decode()
-        )
-        local.set(key, page, settings.COUNTER_CACHE_SECONDS)
+        form_html = "" if paused else blank_form(request, petition)
+        page = render_petition(request, petition, SignatureForm(), blank_form=form_html)
+        page = page.content.decode()
+        parts = page_parts(CSRF_INPUT.sub(rf"\g<1>{CSRF_SLOT}\g<2>", page))
+        local.set(key, parts, settings.COUNTER_CACHE_SECONDS)
     code = request.GET.get(sharing.REFERRAL_PARAMETER, "")
-    code = code if REFERRAL_CODE.fullmatch(code) else ""
-    return HttpResponse(page.replace(CSRF_SLOT, get_token(request)).replace(REFERRAL_SLOT, code))
+    fills = {
+        CSRF_SLOT: page_token(request).encode(),
+        REFERRAL_SLOT: code.encode() if REFERRAL_CODE.fullmatch(code) else b"",
+        STARTED_SLOT: signed_form_time().encode(),
+    }
+    return HttpResponse(b"".join(fills.get(part, part) for part in parts))
+
+
+def page_parts(page: str) -> tuple[bytes | str, ...]:
+    """The page as encoded pieces and, between them, the stand-ins to fill in: a reader's
+    page is then one join, with no copy of the whole text to replace or encode."""
+    return tuple(
+        part if part in (CSRF_SLOT, REFERRAL_SLOT, STARTED_SLOT) else part.encode()
+        for part in SLOTS.split(page)
+    )
 
 
 def personal_sharing(signature: Signature) -> dict:
@@ -138,17 +193,17 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition's page; a valid POST records the signature and asks for confirmation."""
     if request.method != "POST":
         return petition_page(request, slug)
-    petition = open_petition(slug)
+    petition = signed_petition(slug)
     form = SignatureForm(request.POST)
     if not petition.is_open:
         form.add_error(None, gettext("This petition is closed: it no longer takes signatures."))
-        return render_petition(request, petition, form, status=403)
+        return render_petition(request, open_petition(slug), form, status=403)
     if Switches.current().signing_paused:
         # The visitor's entries stay in the form, to send again once signing is back.
         form.is_valid()
-        return render_petition(request, petition, form, status=503)
+        return render_petition(request, open_petition(slug), form, status=503)
     if not form.is_valid():
-        return render_petition(request, petition, form, status=400)
+        return render_petition(request, open_petition(slug), form, status=400)
     traits = form.traits(address_hash=abuse.address_hash(client_ip(request)))
     services.sign(petition=petition, details=form.details(), language=get_language(), traits=traits)
     # The address as typed, never a signature's id: the session cookie is readable, and an

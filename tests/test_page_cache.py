@@ -1,8 +1,12 @@
 """The petition's page is rendered once a second per process and filled in per visitor."""
 
+import time
+
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
+from petition.forms import FORM_TIME_SIGNER
 from petition.models import Signature
 
 
@@ -71,3 +75,36 @@ def test_one_visitors_query_string_never_reaches_the_next_visitors_page(page_cac
 
     assert "B" * 16 not in page
     assert "someone" not in page
+
+
+def test_in_a_surge_signing_reads_the_petition_once_and_still_sees_it_close(
+    page_cache, petition, signer_data, url, django_assert_num_queries
+):
+    path = url("fr", "petition", petition.slug)
+    Client().post(path, {**signer_data, "email": "first@example.org"})
+
+    # The petition read by the first signing serves the next: only the request is written.
+    with django_assert_num_queries(1):
+        assert Client().post(path, {**signer_data, "email": "next@example.org"}).status_code == 302
+
+    petition.is_open = False
+    petition.save()
+    caches["local"].clear()  # a second later
+    closed = Client().post(path, {**signer_data, "email": "late@example.org"})
+    assert closed.status_code == 403
+
+
+def test_the_cached_page_carries_each_visitors_own_form_time(
+    page_cache, petition, url, html, monkeypatch
+):
+    first = html(Client().get(url("fr", "home")))
+    shown_later = time.time() + 30
+    monkeypatch.setattr("petition.forms.time.time", lambda: shown_later)
+    second = html(Client().get(url("fr", "home")))
+
+    def form_time(page) -> float:
+        signed = page.find("form", class_="sign-form").find("input", name="started")
+        return float(FORM_TIME_SIGNER.unsign(signed.attrs["value"]))
+
+    assert form_time(second) == pytest.approx(shown_later, abs=0.1)
+    assert form_time(second) - form_time(first) == pytest.approx(30, abs=1)
