@@ -119,6 +119,10 @@ CACHES = {
     # Each process's own memory, for what may be a second old: the counter and the home page.
     "local": {"BACKEND": "manifesto.caches.ProcessMemoryCache", "LOCATION": "local"},
 }
+if CACHE_URL:
+    # The rate limits' counters, in the same Redis, with the same work for every attempt.
+    CACHES["ratelimit"] = {"BACKEND": "manifesto.caches.RateLimitCache", "LOCATION": CACHE_URL}
+    RATELIMIT_USE_CACHE = "ratelimit"
 COUNTER_CACHE_SECONDS = float(os.environ.get("COUNTER_CACHE_SECONDS", "1"))
 
 # A signed cookie keeps web nodes stateless and costs no database write per signer.

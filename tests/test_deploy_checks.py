@@ -43,6 +43,7 @@ def run(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 )
 def test_a_per_process_cache_is_an_error_in_production(settings, backend):
     settings.DEBUG = False
+    settings.RATELIMIT_USE_CACHE = "default"
     settings.CACHES = {**settings.CACHES, "default": backend}
 
     [error] = rate_limits_need_a_shared_cache()
@@ -53,6 +54,7 @@ def test_a_per_process_cache_is_an_error_in_production(settings, backend):
 
 def test_a_shared_cache_or_development_passes(settings):
     settings.DEBUG = False
+    settings.RATELIMIT_USE_CACHE = "default"
     settings.CACHES = {**settings.CACHES, "default": REDIS}
     assert rate_limits_need_a_shared_cache() == []
 
