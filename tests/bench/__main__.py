@@ -9,9 +9,14 @@ In one run, on this machine:
 
 1. a scratch PostgreSQL database is created, migrated, filled with confirmed signatures by
    `fake_signatures`, and the static files are collected;
-2. gunicorn serves the site on production settings (tests/bench/settings.py adds one bare view
-   at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
-3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
+2. servers: the site, and a bare project made by `django-admin startproject` in a temporary
+   folder (nothing of ours imported, one short view, no database), each served by gunicorn
+   (sync, gthread 2 x 8 and 2 x 2), Granian (WSGI) and uvicorn (ASGI) in turn; each loaded
+   with wrk on the bare project, the counter API, the home page and signing;
+3. the chosen server (--server, DEFAULT_SERVER) serves the site on production settings
+   (tests/bench/settings.py adds one bare view at /bench/bare/, what our middleware costs) and
+   the bare project, the yardstick, with a Celery worker consuming the e-mails; wrk loads the
+   bare project, the bare view, the counter API and the home page, several rounds interleaved;
 4. wrk signs the petition, every request with a new address, and the database must hold exactly
    as many new signing requests as the site answered with a redirect; the worker is frozen
    meanwhile (it runs on other machines in production), then answers the backlog: a signature
@@ -32,7 +37,7 @@ In one run, on this machine:
 9. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
    bulk queue, then again with that worker killed (SIGKILL) midway and started again.
 
---only export,updates (any of pages, signing, confirmations, soak, timing, export, updates)
+--only export,updates (any of servers, pages, signing, confirmations, soak, timing, export, updates)
 runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
 bench-results/logs/.
 BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
@@ -212,6 +217,11 @@ SERVERS = {
         Server("uvicorn-asgi", "uvicorn", workers=2),
     )
 }
+# Chosen by the servers phase (README, Speed): of all, gunicorn with 2 gthread processes of 2
+# threads signed the most and with the lowest p99, served the home page as fast as any, and is
+# what operators know; Granian answered the counter API from memory 2.5 times as fast, every
+# other load within the noise. With 8 threads, every system call that let go of the GIL made a
+# thread wait behind 7 others to take it back.
 DEFAULT_SERVER = "gunicorn-gthread-2x2"
 
 
