@@ -9,9 +9,14 @@ In one run, on this machine:
 
 1. a scratch PostgreSQL database is created, migrated, filled with confirmed signatures by
    `fake_signatures`, and the static files are collected;
-2. gunicorn serves the site on production settings (tests/bench/settings.py adds one bare view
-   at /bench/bare/, the yardstick), with a Celery worker consuming the e-mails;
-3. wrk loads the bare view, the counter API and the home page, several rounds interleaved;
+2. servers: the site, and a bare project made by `django-admin startproject` in a temporary
+   folder (nothing of ours imported, one short view, no database), each served by gunicorn
+   (sync, gthread 2 x 8 and 2 x 2), Granian (WSGI) and uvicorn (ASGI) in turn; each loaded
+   with wrk on the bare project, the counter API, the home page and signing;
+3. the chosen server (--server, DEFAULT_SERVER) serves the site on production settings
+   (tests/bench/settings.py adds one bare view at /bench/bare/, what our middleware costs) and
+   the bare project, the yardstick, with a Celery worker consuming the e-mails; wrk loads the
+   bare project, the bare view, the counter API and the home page, several rounds interleaved;
 4. wrk signs the petition, every request with a new address, and the database must hold exactly
    as many new signing requests as the site answered with a redirect; the worker is frozen
    meanwhile (it runs on other machines in production), then answers the backlog: a signature
@@ -32,7 +37,7 @@ In one run, on this machine:
 9. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
    bulk queue, then again with that worker killed (SIGKILL) midway and started again.
 
---only export,updates (any of pages, signing, confirmations, soak, timing, export, updates)
+--only export,updates (any of servers, pages, signing, confirmations, soak, timing, export, updates)
 runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
 bench-results/logs/.
 BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
@@ -64,7 +69,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -97,11 +102,15 @@ PAGE_TARGETS = {
     "home": "/fr/",
 }
 SIGN_PATH = f"/fr/petitions/{SLUG}/"
+# Where signers come from (sign.lua): random addresses of this /16, one proxy in front.
+SIGNER_NETWORK = "10.77"
+# Seconds between reading the form and the first signing: above the fraud rules' SIGN_MIN_SECONDS.
+SIGN_FORM_SECONDS = 3.5
 
-TARGET_API_RATIO = 0.9
-TARGET_HOME_RATIO = 0.5
-TARGET_SIGNING_RATE = 330.0
-TARGET_SIGNING_P99_MS = 250.0
+TARGET_API_RATIO = 1.0
+TARGET_HOME_RATIO = 0.6
+TARGET_SIGNING_RATE = 400.0
+TARGET_SIGNING_P99_MS = 200.0
 TARGET_COUNT_DELAY_S = 2.0
 
 # A 1-minute load average above this before the run starts means something else is running.
@@ -126,14 +135,94 @@ STARTED_INPUT = re.compile(rb'name="started" value="([^"]+)"')
 LOGGED_ERROR = re.compile(r"\bERROR\b|\bCRITICAL\b|^Traceback \(most recent call last\)")
 
 
-# gunicorn on 2 cores: one process per core, since the GIL keeps a process to one core, and
-# threads in each to wait on PostgreSQL and Redis, 16 in all for wrk's 16 connections. Measured
-# with this harness (20,000 signatures, 5-second runs, alternated twice), signing took 87-90
-# signatures/s with 2 gthread processes of 8 threads, 64-65/s with 3 of 4, and 55-60/s with the
-# sync worker's 2 x cores + 1 = 5 processes, which spent more CPU per request; the bare view and
-# the counter API served about as much with each (1,100-1,900 requests/s, within the noise).
-DEFAULT_WORKERS = 2
-DEFAULT_WORKER_THREADS = 8
+# The servers the servers phase compares, each serving the site and a bare project of its own
+# on the same 2 cores; --server picks the one the other phases use (DEFAULT_SERVER, chosen by
+# those figures: see the README's Speed section).
+@dataclass(frozen=True)
+class Server:
+    """How a server runs an application: its command, given the application and a port."""
+
+    name: str
+    kind: str  # gunicorn, granian-wsgi, granian-asgi, uvicorn
+    workers: int
+    threads: int = 1
+
+    @property
+    def asgi(self) -> bool:
+        return self.kind in {"granian-asgi", "uvicorn"}
+
+    def describe(self) -> str:
+        threads = f" x {self.threads} threads" if self.threads > 1 else ""
+        return f"{self.name}: {self.workers} processes{threads}"
+
+    def argv(self, package: str, port: int) -> list[str]:
+        """The command serving package.wsgi (or package.asgi) on port, as in production:
+        behind the README's nginx (proxy_pass speaks HTTP/1.0 unless told otherwise) every
+        request reaches the server on a connection of its own, so here too. Kept alive, wrk's
+        connections would also stay with whichever process accepted them first."""
+        module = f"{package}.asgi:application" if self.asgi else f"{package}.wsgi:application"
+        if self.kind == "gunicorn":
+            argv = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                module,
+                f"--bind={HOST}:{port}",
+                f"--workers={self.workers}",
+                "--keep-alive=0",
+                "--log-level=warning",
+                "--graceful-timeout=5",
+            ]
+            if self.threads > 1:
+                return [*argv, "--worker-class=gthread", f"--threads={self.threads}"]
+            return [*argv, "--worker-class=sync"]
+        if self.kind.startswith("granian"):
+            return [
+                sys.executable,
+                "-m",
+                "granian",
+                f"--interface={'asgi' if self.asgi else 'wsgi'}",
+                f"--host={HOST}",
+                f"--port={port}",
+                f"--workers={self.workers}",
+                *([f"--blocking-threads={self.threads}"] if not self.asgi else []),
+                "--http=1",
+                "--no-http1-keep-alive",
+                "--no-ws",
+                "--log-level=warning",
+                module,
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            module,
+            f"--host={HOST}",
+            f"--port={port}",
+            f"--workers={self.workers}",
+            "--timeout-keep-alive=1",
+            "--no-access-log",
+            "--log-level=warning",
+        ]
+
+
+SERVERS = {
+    server.name: server
+    for server in (
+        Server("gunicorn-sync", "gunicorn", workers=5),
+        Server("gunicorn-gthread-2x8", "gunicorn", workers=2, threads=8),
+        Server("gunicorn-gthread-2x2", "gunicorn", workers=2, threads=2),
+        Server("granian-wsgi-2x8", "granian-wsgi", workers=2, threads=8),
+        Server("granian-wsgi-2x2", "granian-wsgi", workers=2, threads=2),
+        Server("uvicorn-asgi", "uvicorn", workers=2),
+    )
+}
+# Chosen by the servers phase (README, Speed): of all, gunicorn with 2 gthread processes of 2
+# threads signed the most and with the lowest p99, served the home page as fast as any, and is
+# what operators know; Granian answered the counter API from memory 2.5 times as fast, every
+# other load within the noise. With 8 threads, every system call that let go of the GIL made a
+# thread wait behind 7 others to take it back.
+DEFAULT_SERVER = "gunicorn-gthread-2x2"
 
 
 class BenchError(Exception):
@@ -147,9 +236,9 @@ def say(message: str) -> None:
 # Options.
 
 # The phases a run may be limited to (--only); by default, all of them.
-PHASES = ("pages", "signing", "confirmations", "soak", "timing", "export", "updates")
-# Those that serve the site with gunicorn and a Celery worker.
-SITE_PHASES = {"pages", "signing", "confirmations", "soak", "timing"}
+PHASES = ("servers", "pages", "signing", "confirmations", "soak", "timing", "export", "updates")
+# Those that serve the site and run a Celery worker.
+SITE_PHASES = {"servers", "pages", "signing", "confirmations", "soak", "timing"}
 # Those that use Redis (the site's cache, the workers' brokers): the export alone leaves alone
 # the Redis databases of a run from another checkout.
 REDIS_PHASES = {*SITE_PHASES, "updates"}
@@ -168,8 +257,7 @@ class Options:
     confirmations: int
     confirm_clients: int
     count_timeout: float
-    workers: int
-    worker_threads: int
+    server: str
     keep_db: bool
     output: Path
     only: tuple[str, ...] = PHASES
@@ -223,16 +311,10 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="seconds to wait for the exact count after the last confirmation (default: 60)",
     )
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=DEFAULT_WORKERS,
-        help=f"gunicorn worker processes (default: {DEFAULT_WORKERS})",
-    )
-    parser.add_argument(
-        "--worker-threads",
-        type=int,
-        default=DEFAULT_WORKER_THREADS,
-        help=f"threads per gunicorn worker, 1 for sync workers (default: {DEFAULT_WORKER_THREADS})",
+        "--server",
+        choices=tuple(SERVERS),
+        default=DEFAULT_SERVER,
+        help=f"the server of every phase but servers (default: {DEFAULT_SERVER})",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
     parser.add_argument(
@@ -480,10 +562,9 @@ def site_environment(
         "DJANGO_ALLOWED_HOSTS": HOST,
         "SITE_URL": f"http://{HOST}:{port}",
         "RATELIMIT_ENABLE": "0",
-        # Thousands of signings a minute from one address, sent as soon as the page is read:
-        # what the fraud rules are for. Here every signature must count, as with the limits.
-        "SUSPECT_AFTER_PER_ADDRESS_PER_HOUR": str(10**9),
-        "SIGN_MIN_SECONDS": "0",
+        # The fraud rules apply as in production; the signing load comes through one proxy, from
+        # many client addresses (sign.lua), and sends the form SIGN_MIN_SECONDS after reading it.
+        "TRUSTED_PROXY_COUNT": "1",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,
         "CACHE_URL": f"{REDIS_URL}/{CACHE_DB}",
@@ -584,7 +665,7 @@ def broker_backlog() -> int:
 # Where the CPU goes.
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-CPU_GROUPS = {"gunicorn": ("gunicorn",), "celery": ("celery-worker", "celery-beat")}
+CPU_GROUPS = {"server": ("site", "bare-project"), "celery": ("celery-worker", "celery-beat")}
 
 
 def _process_cpu() -> Iterator[tuple[int, int, float]]:
@@ -708,6 +789,8 @@ class Run:
     port: int
     env: dict[str, str]
     results: dict[str, Any]
+    bare_port: int = 0
+    bare_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -731,45 +814,92 @@ def prepare_database(run: Run) -> None:
         run.timed("analyze", lambda: connection.execute("VACUUM ANALYZE"))
 
 
-def start_site(run: Run) -> None:
-    options = run.options
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "manifesto.wsgi",
-        f"--bind={HOST}:{run.port}",
-        f"--workers={options.workers}",
-        # Behind the README's nginx (proxy_pass speaks HTTP/1.0 unless told otherwise) every
-        # request reaches gunicorn on a connection of its own, so here too. Kept alive, wrk's
-        # connections would also stay with whichever process accepted them first, often most
-        # of them with one process, which then holds the GIL while a core idles.
-        "--keep-alive=0",
-        "--log-level=warning",
-        "--graceful-timeout=5",
-    ]
-    if options.worker_threads > 1:
-        argv += ["--worker-class=gthread", f"--threads={options.worker_threads}"]
-    else:
-        argv += ["--worker-class=sync"]
-    run.processes.start("gunicorn", argv, run.env)
+def serve(
+    run: Run, name: str, server: Server, *, package: str, port: int, env: dict[str, str], path: str
+) -> None:
+    """Start server on port with package's application, and wait for path to answer 200."""
+    run.processes.start(name, server.argv(package, port), env)
 
     def answers() -> bool:
-        run.processes.check_alive("gunicorn")
+        run.processes.check_alive(name)
         try:
-            return fetch(run.port, PAGE_TARGETS["bare"], timeout=2).status == 200
+            return fetch(port, path, timeout=2).status == 200
         except OSError:
             return False
 
     if not wait_until(answers, STARTUP_TIMEOUT):
-        raise BenchError(f"gunicorn did not answer within {STARTUP_TIMEOUT:g} s")
-    worker_class = "gthread" if options.worker_threads > 1 else "sync"
-    run.results["gunicorn"] = {
-        "worker_class": worker_class,
-        "workers": options.workers,
-        "threads": options.worker_threads,
+        raise BenchError(f"{name} ({server.name}) did not answer within {STARTUP_TIMEOUT:g} s")
+
+
+# The yardstick: what `django-admin startproject` gives, with one short view and nothing of ours.
+BARE_PACKAGE = "bareproject"
+BARE_PATH = "/bare/"
+BARE_VIEW = """
+from django.http import HttpResponse
+from django.urls import path
+
+
+def bare(request):
+    return HttpResponse(b"bare")
+
+
+urlpatterns = [path("bare/", bare)]
+"""
+
+
+def make_bare_project(directory: Path) -> dict[str, str]:
+    """A throwaway startproject in directory: DEBUG off, ALLOWED_HOSTS set, its default
+    middleware, one view returning a short HttpResponse, no database. Its environment."""
+    run_command(
+        [sys.executable, "-m", "django", "startproject", BARE_PACKAGE, str(directory)],
+        {**os.environ},
+    )
+    package = directory / BARE_PACKAGE
+    settings = (package / "settings.py").read_text()
+    settings = settings.replace("DEBUG = True", "DEBUG = False")
+    settings = settings.replace("ALLOWED_HOSTS = []", f"ALLOWED_HOSTS = [{HOST!r}]")
+    (package / "settings.py").write_text(settings + "\nDATABASES = {}\n")
+    (package / "urls.py").write_text(BARE_VIEW)
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTHONPATH"))
     }
-    say(f"gunicorn on {run.base_url}: {options.workers} {worker_class} workers")
+    return {**environment, "PYTHONPATH": str(directory)}
+
+
+def start_site(run: Run, server: Server) -> None:
+    """The site and the bare project, each under server."""
+    serve(
+        run,
+        "site",
+        server,
+        package="manifesto",
+        port=run.port,
+        env=run.env,
+        path=PAGE_TARGETS["bare"],
+    )
+    serve(
+        run,
+        "bare-project",
+        server,
+        package=BARE_PACKAGE,
+        port=run.bare_port,
+        env=run.bare_env,
+        path=BARE_PATH,
+    )
+    run.results["server"] = {
+        "name": server.name,
+        "kind": server.kind,
+        "workers": server.workers,
+        "threads": server.threads,
+    }
+    say(f"Site on {run.base_url}, bare project on port {run.bare_port}: {server.describe()}")
+
+
+def stop_site(run: Run) -> None:
+    run.processes.stop("bare-project")
+    run.processes.stop("site")
 
 
 def start_celery_worker(run: Run) -> None:
@@ -788,41 +918,56 @@ def start_celery_beat(run: Run, schedule_dir: Path) -> None:
     say("Celery beat started")
 
 
-def measure_pages(run: Run) -> None:
+def page_url(run: Run, name: str) -> str:
+    """The bare project's view ("project"), or one of the site's PAGE_TARGETS."""
+    if name == "project":
+        return f"http://{HOST}:{run.bare_port}{BARE_PATH}"
+    return run.base_url + PAGE_TARGETS[name]
+
+
+# The yardstick first, then the site's own bare view (what our middleware costs), then its pages.
+PAGES = ("project", *PAGE_TARGETS)
+
+
+def measure_page_set(run: Run, *, rounds: int, seconds: int) -> tuple[dict[str, Any], dict]:
+    """Every page of PAGES under load, the rounds interleaved; each page's medians, and the
+    ratios of the counter API's, the home page's and the in-site bare view's requests per
+    second to the bare project's."""
     options = run.options
-    for name, path in PAGE_TARGETS.items():
-        answer = fetch(run.port, path)
+    for name in PAGES:
+        url = urlsplit(page_url(run, name))
+        answer = fetch(url.port or 80, url.path)
         if answer.status != 200:
-            raise BenchError(f"GET {path} ({name}) answered {answer.status}, not 200")
-    say("Pages: warming up every worker on each page")
-    for path in PAGE_TARGETS.values():
+            raise BenchError(f"GET {url.path} ({name}) answered {answer.status}, not 200")
+    say("  warming up every worker on each page")
+    for name in PAGES:
         run_wrk(
-            run.base_url + path,
+            page_url(run, name),
             seconds=2,
             options=options,
             processes=run.processes,
             script="report.lua",
         )
-    runs: dict[str, list[WrkResult]] = {name: [] for name in PAGE_TARGETS}
-    for round_number in range(1, options.rounds + 1):
-        for name, path in PAGE_TARGETS.items():
+    runs: dict[str, list[WrkResult]] = {name: [] for name in PAGES}
+    for round_number in range(1, rounds + 1):
+        for name in PAGES:
             result = run_wrk(
-                run.base_url + path,
-                seconds=options.duration,
+                page_url(run, name),
+                seconds=seconds,
                 options=options,
                 processes=run.processes,
                 script="report.lua",
             )
             runs[name].append(result)
             say(
-                f"  round {round_number} {name:5} {result.requests_per_second:8.1f} req/s  "
+                f"  round {round_number} {name:7} {result.requests_per_second:8.1f} req/s  "
                 f"mean {result.latency_ms('mean'):6.1f} ms  p99 {result.latency_ms('p99'):6.1f} ms"
                 + (f"  errors {result.data['errors']}" if result.errors else "")
             )
     pages: dict[str, Any] = {}
     for name, results in runs.items():
         pages[name] = {
-            "path": PAGE_TARGETS[name],
+            "path": urlsplit(page_url(run, name)).path,
             "requests_per_second": round(
                 statistics.median(r.requests_per_second for r in results), 1
             ),
@@ -832,24 +977,29 @@ def measure_pages(run: Run) -> None:
             "cpu_ms_per_request": median_cpu(results),
             "runs": [{**r.data, "cpu_seconds": r.cpu} for r in results],
         }
-    bare = pages["bare"]["requests_per_second"]
-    run.results["pages"] = pages
-    run.results["ratios"] = {}
-    for name in ("api", "home"):
+    project = pages["project"]["requests_per_second"]
+    ratios: dict[str, Any] = {}
+    for name in ("api", "home", "bare"):
         # The target is the ratio of the medians. Each round's own ratio, and the ratio of the
-        # CPU that gunicorn spent per request, show how far other load on the machine moved it.
-        run.results["ratios"][f"{name}_to_bare"] = round(
-            pages[name]["requests_per_second"] / bare, 3
-        )
-        run.results["ratios"][f"{name}_to_bare_by_round"] = [
+        # CPU the server spent per request, show how far other load on the machine moved it.
+        ratios[f"{name}_to_project"] = round(pages[name]["requests_per_second"] / project, 3)
+        ratios[f"{name}_to_project_by_round"] = [
             round(page.requests_per_second / yardstick.requests_per_second, 3)
-            for page, yardstick in zip(runs[name], runs["bare"], strict=True)
+            for page, yardstick in zip(runs[name], runs["project"], strict=True)
         ]
-        run.results["ratios"][f"{name}_to_bare_by_cpu"] = round(
-            pages["bare"]["cpu_ms_per_request"]["gunicorn"]
-            / max(pages[name]["cpu_ms_per_request"]["gunicorn"], 1e-9),
+        ratios[f"{name}_to_project_by_cpu"] = round(
+            pages["project"]["cpu_ms_per_request"]["server"]
+            / max(pages[name]["cpu_ms_per_request"]["server"], 1e-9),
             3,
         )
+    return pages, ratios
+
+
+def measure_pages(run: Run) -> None:
+    say(f"Pages: {', '.join(PAGES)}, {run.options.rounds} rounds interleaved")
+    pages, ratios = measure_page_set(run, rounds=run.options.rounds, seconds=run.options.duration)
+    run.results["pages"] = pages
+    run.results["ratios"] = ratios
 
 
 def median_cpu(results: Sequence[WrkResult]) -> dict[str, float]:
@@ -866,6 +1016,8 @@ def sign_with_wrk(
     """wrk and sign.lua: connections POST the form for seconds, each with a new address
     starting with prefix, then get drain more seconds to have their last answers."""
     form = open_form(run.port, SIGN_PATH)
+    # As long as a person takes to fill the form at least: the fraud rules see honest signers.
+    time.sleep(SIGN_FORM_SECONDS)
     options = replace(run.options, connections=connections)
     return run_wrk(
         run.base_url + SIGN_PATH,
@@ -882,8 +1034,87 @@ def sign_with_wrk(
             str(seconds),
             str(connections // options.wrk_threads),
             form.signing_fields,
+            SIGNER_NETWORK,
         ],
     )
+
+
+def measure_servers(run: Run) -> None:
+    """The same work under each server of SERVERS: its own bare project, the counter API and
+    the home page (ratios to that project), and signing with the worker frozen."""
+    options = run.options
+    measured: dict[str, Any] = {}
+    for server in SERVERS.values():
+        say(f"Servers: {server.describe()}")
+        start_site(run, server)
+        try:
+            pages, ratios = measure_page_set(run, rounds=1, seconds=options.duration)
+            prefix = f"bench-{run.run_id}-{server.name}-"
+            run.processes.pause("celery-worker")
+            try:
+                result = sign_with_wrk(
+                    run,
+                    prefix=prefix,
+                    seconds=options.duration,
+                    connections=options.connections,
+                    drain=SIGNING_DRAIN_SECONDS,
+                )
+            finally:
+                run.processes.resume("celery-worker")
+        finally:
+            stop_site(run)
+        data = result.data
+        rate = data["signed"] / data["window_s"]
+        say(
+            f"  signing {rate:.1f}/s, p99 {result.latency_ms('p99'):.1f} ms, "
+            f"{data['other']} other answers {data['other_statuses'] or ''}"
+        )
+        measured[server.name] = {
+            "server": server.describe(),
+            "project_requests_per_second": pages["project"]["requests_per_second"],
+            "site_bare_requests_per_second": pages["bare"]["requests_per_second"],
+            "api_requests_per_second": pages["api"]["requests_per_second"],
+            "home_requests_per_second": pages["home"]["requests_per_second"],
+            "api_to_project": ratios["api_to_project"],
+            "home_to_project": ratios["home_to_project"],
+            "bare_to_project": ratios["bare_to_project"],
+            "signatures_per_second": round(rate, 1),
+            "signing_p99_ms": round(result.latency_ms("p99"), 2),
+            "signing_other_answers": data["other"],
+            "errors": sum(page["errors"] for page in pages.values()) + result.errors,
+        }
+        # The worker answers this server's signings before the next one is measured.
+        if not wait_until(lambda: broker_backlog() == 0, MAIL_DRAIN_TIMEOUT, interval=0.5):
+            raise BenchError("the worker did not answer the servers phase's signings")
+    run.results["servers"] = measured
+
+
+def server_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [
+        (
+            name,
+            f"{row['project_requests_per_second']:.0f}",
+            f"{row['api_to_project']:.2f}",
+            f"{row['home_to_project']:.2f}",
+            f"{row['bare_to_project']:.2f}",
+            f"{row['signatures_per_second']:.0f}",
+            f"{row['signing_p99_ms']:.0f}",
+            str(row["errors"] + row["signing_other_answers"]),
+        )
+        for name, row in results.get("servers", {}).items()
+    ]
+
+
+SERVER_COLUMNS = (
+    "server",
+    "bare project req/s",
+    "API ratio",
+    "home ratio",
+    "site bare ratio",
+    "signing/s",
+    "signing p99 ms",
+    "errors",
+)
 
 
 def measure_signing(run: Run) -> None:
@@ -1761,7 +1992,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     pages = results.get("pages")
     if pages:
-        for name in PAGE_TARGETS:
+        for name in PAGES:
             page = pages[name]
             rows.append(
                 (
@@ -1777,16 +2008,17 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for name, label, target in (
             ("api", "counter API", TARGET_API_RATIO),
             ("home", "home page", TARGET_HOME_RATIO),
+            ("bare", "site's bare view (our middleware)", None),
         ):
-            ratio = ratios[f"{name}_to_bare"]
-            by_round = ", ".join(f"{value:.2f}" for value in ratios[f"{name}_to_bare_by_round"])
+            ratio = ratios[f"{name}_to_project"]
+            by_round = ", ".join(f"{value:.2f}" for value in ratios[f"{name}_to_project_by_round"])
             rows.append(
                 (
-                    f"{label} ÷ bare view (req/s)",
-                    f"{ratio:.2f} (rounds {by_round}; gunicorn CPU/request "
-                    f"{ratios[f'{name}_to_bare_by_cpu']:.2f})",
-                    f"≥ {target}",
-                    verdict(ratio >= target),
+                    f"{label} ÷ bare project (req/s)",
+                    f"{ratio:.2f} (rounds {by_round}; server CPU/request "
+                    f"{ratios[f'{name}_to_project_by_cpu']:.2f})",
+                    "" if target is None else f"≥ {target}",
+                    "" if target is None else verdict(ratio >= target),
                 )
             )
     signing = results.get("signing")
@@ -1913,7 +2145,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         logged = results["logged_errors"]
         rows.append(
             (
-                "errors logged by gunicorn and Celery",
+                "errors logged by the servers and Celery",
                 ", ".join(f"{name}: {found['lines']}" for name, found in logged.items()) or "0",
                 "0",
                 verdict(not logged),
@@ -1922,7 +2154,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-CPU_COLUMNS = ("gunicorn", "postgres", "celery", "wrk", "rest", "busy")
+CPU_COLUMNS = ("server", "postgres", "celery", "wrk", "rest", "busy")
 
 
 def cpu_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -1962,7 +2194,7 @@ def git_revision() -> str:
 
 def bench(options: Options, results: dict[str, Any]) -> None:
     """Run every phase, filling results as they come; stop everything whatever happens."""
-    if {"pages", "signing", "soak"} & set(options.only):
+    if {"servers", "pages", "signing", "soak"} & set(options.only):
         ensure_wrk()
     uses_redis = bool(REDIS_PHASES & set(options.only))
     require_services(redis_too=uses_redis)
@@ -1981,6 +2213,7 @@ def bench(options: Options, results: dict[str, Any]) -> None:
             f"WARNING: the load average is {os.getloadavg()[0]:.1f} before anything started: "
             "other processes share the CPU, so the figures will be low and noisy"
         )
+    bare_dir = tempfile.mkdtemp(prefix="bench-bare-project-")
     try:
         if uses_redis:
             flush_redis()
@@ -1991,11 +2224,15 @@ def bench(options: Options, results: dict[str, Any]) -> None:
             secret_key=secrets.token_urlsafe(50),
             mail_log=log_dir / "mail.log",
         )
-        run = Run(options, processes, run_id, port, env, results)
+        run = Run(options, processes, run_id, port, env, results, bare_port=free_port())
         prepare_database(run)
         if SITE_PHASES & set(options.only):
-            start_site(run)
+            run.bare_env = make_bare_project(Path(bare_dir))
             start_celery_worker(run)
+        if "servers" in options.only:
+            measure_servers(run)
+        if (SITE_PHASES - {"servers"}) & set(options.only):
+            start_site(run, SERVERS[options.server])
         if "pages" in options.only:
             measure_pages(run)
         if "signing" in options.only:
@@ -2016,6 +2253,7 @@ def bench(options: Options, results: dict[str, Any]) -> None:
             measure_updates(run)
     finally:
         processes.stop_all()
+        shutil.rmtree(bare_dir, ignore_errors=True)
         results["logged_errors"] = processes.logged_errors()
         if uses_redis:
             flush_redis()
@@ -2052,6 +2290,9 @@ def main(argv: Sequence[str]) -> int:
     print()
     if rows:
         print_table(rows, ("what", "figure", "target", "met"))
+    if servers := server_rows(results):
+        print("Servers: the same work under each, ratios to a bare project under the same server")
+        print_table(servers, SERVER_COLUMNS)
     if cpu := cpu_rows(results):
         print("CPU milliseconds per request (rest: every other process on the machine; busy: all)")
         print_table(cpu, ("load", *CPU_COLUMNS))

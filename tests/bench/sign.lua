@@ -1,7 +1,12 @@
 -- wrk script for signing: every request POSTs the form with an address never used before.
 --
 -- Arguments (after "--"): run id, form path, CSRF token, Cookie header, Referer, seconds to
--- measure, connections per thread, the form's other fields (consent, its signed time). A 302 answer is a stored signature; any other status is
+-- measure, connections per thread, the form's other fields (consent, its signed time), the
+-- first two numbers of the /16 the client addresses come from. Each request comes from a random
+-- address of that /16, as the one trusted proxy in front of the site (TRUSTED_PROXY_COUNT=1)
+-- writes it in X-Forwarded-For: signers spread over many addresses, as in a real surge, so that
+-- the fraud rules see each address a few times at most. A 302 answer is a stored signature; any
+-- other status is
 -- counted apart. Once the measuring time is over, each connection goes idle after its answer
 -- (delay() holds it back) and the thread stops when all of its connections are idle, so that
 -- no request is left in flight: every POST the site answered has been counted, and the rows in
@@ -36,6 +41,8 @@ function init(args)
    }
    connections = tonumber(args[7])
    fields = args[8] or ""
+   network = args[9] or "10.77"
+   math.randomseed(thread_id * 7919 + os.time())
    started = now()
    deadline = started + tonumber(args[6])
    last_answer = started
@@ -60,6 +67,7 @@ function request()
    local body = "first_name=Camille&last_name=Martin&email=" .. run_id .. "-" .. thread_id ..
       "-" .. sent .. "%40example.org&country=FR&postal_code=75011&csrfmiddlewaretoken=" .. token ..
       "&" .. fields
+   headers["X-Forwarded-For"] = network .. "." .. math.random(0, 255) .. "." .. math.random(0, 255)
    return wrk.format("POST", path, headers, body)
 end
 
