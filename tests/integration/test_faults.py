@@ -340,6 +340,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._flowing = threading.Event()
+        self.holding_a_query = threading.Event()
         self.restore()
 
     def restore(self) -> None:
@@ -348,6 +349,7 @@ class TcpProxy:
         threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
 
     def hold(self) -> None:
+        self.holding_a_query.clear()
         self._flowing.clear()
 
     def cut(self) -> None:
@@ -384,6 +386,8 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                if not self._flowing.is_set():
+                    self.holding_a_query.set()
                 self._flowing.wait()
                 sink.sendall(data)
         except OSError:
@@ -569,7 +573,8 @@ def test_the_database_cut_under_load_answers_a_translated_503_and_service_resume
     with Visitors(site, count=6) as visitors:
         time.sleep(1)
         database_proxy.hold()
-        time.sleep(0.3)
+        # Pages come from the cache and need no query: wait for a signing's to be in transit.
+        assert database_proxy.holding_a_query.wait(timeout=30), "no visitor reached the database"
         database_proxy.cut()
         cut_at = time.monotonic()
         # Meanwhile, a visitor in each language, on each kind of page, is told to come back.
