@@ -76,11 +76,12 @@ def signed_petition(slug: str) -> Petition:
     key = f"signed-petition:{slug}"
     found = local.get(key)
     if found is None:
+        # Kept as it is, not copied (the local cache pickles nothing), and shared by this
+        # process's threads, which only read it: building a Petition costs more than a
+        # signing's own INSERT.
         found = get_object_or_404(Petition.objects.only("pk", "slug", "is_open"), slug=slug)
-        found = (found.pk, found.slug, found.is_open)
         local.set(key, found, settings.COUNTER_CACHE_SECONDS)
-    pk, slug, is_open = found
-    return Petition(pk=pk, slug=slug, is_open=is_open)
+    return found
 
 
 def render_petition(
