@@ -57,14 +57,21 @@ def addition_leaf_hash(receipt_hash: bytes) -> bytes:
     return merkle.leaf_hash(merkle.leaf(merkle.ADDITION, receipt_hash))
 
 
+def leaf_key(leaf_hash: bytes) -> int:
+    return int.from_bytes(leaf_hash[:8], "big", signed=True)
+
+
 def leaf_index(petition_id: int, leaf_hash: bytes) -> int | None:
     """Where the addition leaf of that hash is, while its signature is in the count."""
-    return (
+    candidates = (
         _in_the_log()
-        .filter(petition_id=petition_id, leaf_hash=leaf_hash)
-        .values_list("leaf_index", flat=True)
-        .first()
+        .filter(petition_id=petition_id, leaf_key=leaf_key(leaf_hash))
+        .values_list("leaf_index", "receipt_hash")
     )
+    for index, digest in candidates:
+        if addition_leaf_hash(bytes(digest)) == leaf_hash:
+            return index
+    return None
 
 
 # Tiles.
@@ -250,22 +257,33 @@ def append(petition_id: int, *, limit: int = BATCH_SIZE) -> Batch | None:
         log = _locked(petition_id)
         if log is None:
             return None
-        rows = Signature.objects.counted().filter(petition_id=petition_id)
-        if log.confirmed_through is not None:
-            since = log.confirmed_through
-            rows = rows.filter(
-                Q(confirmed_at__gt=since) | Q(confirmed_at=since, pk__gt=log.confirmed_through_id)
-            )
-        entering = list(
-            rows.exclude(Exists(_in_the_log().filter(signature_id=OuterRef("pk"))))
-            .order_by("confirmed_at", "pk")
-            .values_list("pk", "receipt_hash", "confirmed_at")[:limit]
-        )
+        entering = []
         horizon = timezone.now() - SETTLE_AFTER
-        settled = [row for row in entering if row[2] <= horizon]
-        if settled:
-            log.confirmed_through, log.confirmed_through_id = settled[-1][2], settled[-1][0]
-        return _append(log, [(pk, digest) for pk, digest, _ in entering], [])
+        after = (log.confirmed_through, log.confirmed_through_id)
+        while len(entering) < limit:
+            page = list(_confirmed_after(petition_id, *after)[: limit - len(entering)])
+            if not page:
+                break
+            entering += [(pk, digest) for pk, digest, logged in page if not logged]
+            last = page[-1][0]
+            after = (Signature.objects.values_list("confirmed_at", flat=True).get(pk=last), last)
+            if after[0] <= horizon:
+                # Every confirmation up to there is settled, and in the log now.
+                log.confirmed_through, log.confirmed_through_id = after
+        return _append(log, entering, [])
+
+
+def _confirmed_after(
+    petition_id: int, since: datetime | None, since_id: int
+) -> QuerySet[Signature]:
+    """(id, receipt hash, whether in the log) of the petition's counted signatures, in the
+    order of their confirmation (confirmed_at, then id), after the given one: a range of the
+    index."""
+    rows = Signature.objects.counted().filter(petition_id=petition_id)
+    if since is not None:
+        rows = rows.filter(confirmed_at__gte=since).exclude(confirmed_at=since, pk__lte=since_id)
+    logged = Exists(_in_the_log().filter(signature_id=OuterRef("pk")))
+    return rows.order_by("confirmed_at", "pk").values_list("pk", "receipt_hash", logged)
 
 
 def append_all(petition_id: int, *, seconds: float | None = None) -> int:
@@ -335,7 +353,7 @@ def _enter(petition_id: int, rows: list[tuple[int, bytes]], first_index: int) ->
                     signature_id=pk,
                     petition_id=petition_id,
                     receipt_hash=digest,
-                    leaf_hash=addition_leaf_hash(digest),
+                    leaf_key=leaf_key(addition_leaf_hash(digest)),
                     leaf_index=index,
                 )
                 for index, (pk, digest) in enumerate(rows, start=first_index)
@@ -347,12 +365,11 @@ def _enter(petition_id: int, rows: list[tuple[int, bytes]], first_index: int) ->
         return
     table = connection.ops.quote_name(LogEntry._meta.db_table)
     # The hashes travel as one bytea, 32 bytes each: an array of 10,000 hashes would be quoted
-    # value by value, which costs more than the INSERT. PostgreSQL makes the leaf hashes.
+    # value by value, which costs more than the INSERT.
     insert = (
-        f"INSERT INTO {table} (signature_id, petition_id, receipt_hash, leaf_hash, leaf_index) "  # noqa: S608
-        "SELECT (%s::bigint[])[n], %s, digest, sha256('\\x0000'::bytea || digest), %s + n - 1 "
-        "FROM (SELECT n, substring(%s::bytea FROM n * 32 - 31 FOR 32) AS digest "
-        "FROM generate_series(1, %s) AS n) AS v "
+        f"INSERT INTO {table} (signature_id, petition_id, receipt_hash, leaf_key, leaf_index) "  # noqa: S608
+        "SELECT (%s::bigint[])[n], %s, substring(%s::bytea FROM n * 32 - 31 FOR 32), "
+        "(%s::bigint[])[n], %s + n - 1 FROM generate_series(1, %s) AS n "
         "ON CONFLICT (signature_id) DO UPDATE SET leaf_index = EXCLUDED.leaf_index"
     )
     with connection.cursor() as cursor:
@@ -361,8 +378,9 @@ def _enter(petition_id: int, rows: list[tuple[int, bytes]], first_index: int) ->
             [
                 [pk for pk, _ in rows],
                 petition_id,
-                first_index,
                 b"".join(digest for _, digest in rows),
+                [leaf_key(addition_leaf_hash(digest)) for _, digest in rows],
+                first_index,
                 len(rows),
             ],
         )
