@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import time
+from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -460,6 +461,28 @@ def public_pages(
             assert response["Content-Type"].startswith("text/html"), (lang, name)
             found[f"{lang} {name}"] = response
     return found
+
+
+def confirmed_signatures(
+    petition: Petition, number: int, *, start: int = 0, **fields: object
+) -> list[Signature]:
+    """Other citizens' signatures, confirmed an hour ago, stored in bulk (as fake_signatures
+    stores them): the log gives them receipt hashes nobody holds."""
+    now = timezone.now()
+    fields.setdefault("confirmed_at", now - timedelta(hours=1))
+    return Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            first_name="Alex",
+            last_name=f"Petit {n}",
+            email=f"alex.petit.{n}@example.org",
+            postal_code="13001",
+            language="fr",
+            created_at=now - timedelta(days=1),
+            **fields,
+        )
+        for n in range(start, start + number)
+    )
 
 
 def receipt_in(page: HttpResponse) -> str:

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from petition import log
 from petition.models import Signature
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, confirmed_signatures
 
 PROGRAM = Path(__file__).parent / "golog" / "main.go"
 GOPATH = Path("/usr/share/gocode")
@@ -58,18 +58,7 @@ def b64(values: list[bytes]) -> list[str]:
 @pytest.mark.django_db
 def test_go_verifies_our_heads_roots_and_proofs_and_makes_the_same_proofs(go_checker, petition):
     now = timezone.now()
-    Signature.objects.bulk_create(
-        Signature(
-            petition=petition,
-            first_name="Alex",
-            last_name=f"Petit {n}",
-            email=f"alex.petit.{n}@example.org",
-            language="fr",
-            created_at=now - timedelta(days=1),
-            confirmed_at=now - timedelta(hours=1),
-        )
-        for n in range(700)
-    )
+    confirmed_signatures(petition, 700)
     log.append_all(petition.pk)
     Signature.objects.filter(pk__in=Signature.objects.order_by("pk").values("pk")[:5]).update(
         invalidated_at=now
@@ -117,19 +106,7 @@ def test_go_verifies_our_heads_roots_and_proofs_and_makes_the_same_proofs(go_che
 
 @pytest.mark.django_db
 def test_go_refuses_an_altered_head_and_a_wrong_proof(go_checker, petition):
-    now = timezone.now()
-    Signature.objects.bulk_create(
-        Signature(
-            petition=petition,
-            first_name="Alex",
-            last_name=f"Petit {n}",
-            email=f"alex.petit.{n}@example.org",
-            language="fr",
-            created_at=now - timedelta(days=1),
-            confirmed_at=now - timedelta(hours=1),
-        )
-        for n in range(40)
-    )
+    confirmed_signatures(petition, 40)
     log.append_all(petition.pk)
     head = log.sign_head(petition, now=datetime(2026, 12, 7, 9, tzinfo=UTC))
     described = log.describe(head)

@@ -19,27 +19,12 @@ from django.utils import timezone
 from petition import log, merkle, privacy, tasks
 from petition.models import LogEntry, LogTile, Signature, SignatureLog, TreeHead
 from petition.tokens import make_sharing_token
-from tests.conftest import parse_html, receipt_in
+from tests.conftest import confirmed_signatures, parse_html, receipt_in
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-def add(petition, number: int, *, start: int = 0, **fields) -> list[Signature]:
-    now = timezone.now()
-    fields.setdefault("confirmed_at", now - timedelta(hours=1))
-    return Signature.objects.bulk_create(
-        Signature(
-            petition=petition,
-            first_name="Alex",
-            last_name=f"Petit {n}",
-            email=f"alex.petit.{n}@example.org",
-            postal_code="13001",
-            language="fr",
-            created_at=now - timedelta(days=1),
-            **fields,
-        )
-        for n in range(start, start + number)
-    )
+add = confirmed_signatures
 
 
 def rebuilt_root(petition, size: int) -> bytes:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from petition import log, merkle, services
 from petition.models import LogTile, Petition, Signature, TreeHead
+from tests.conftest import confirmed_signatures
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
@@ -23,20 +24,7 @@ if TYPE_CHECKING:
 MONDAY = datetime(2026, 12, 7, 9, tzinfo=UTC)
 
 
-def sign_many(petition: Petition, number: int, start: int = 0) -> None:
-    now = timezone.now()
-    Signature.objects.bulk_create(
-        Signature(
-            petition=petition,
-            first_name="Alex",
-            last_name=f"Petit {n}",
-            email=f"alex.petit.{n}@example.org",
-            language="fr",
-            created_at=now - timedelta(days=1),
-            confirmed_at=now - timedelta(hours=1),
-        )
-        for n in range(start, start + number)
-    )
+sign_many = confirmed_signatures
 
 
 def audit(live_server: LiveServer, petition: Petition, *args: str) -> subprocess.CompletedProcess:

@@ -4,17 +4,17 @@ proof and the head's signature itself, and says so when the site's answer does n
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from petition import log, services
 from petition.models import Petition, Signature, TreeHead
+from tests.conftest import confirmed_signatures
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
@@ -25,20 +25,7 @@ pytestmark = pytest.mark.browser
 
 
 def confirmed_with_receipt(petition: Petition, number: int) -> str:
-    now = timezone.now()
-    others = [
-        Signature(
-            petition=petition,
-            first_name="Alex",
-            last_name=f"Petit {n}",
-            email=f"alex.petit.{n}@example.org",
-            language="fr",
-            created_at=now - timedelta(days=1),
-            confirmed_at=now - timedelta(hours=1),
-        )
-        for n in range(number)
-    ]
-    Signature.objects.bulk_create(others)
+    confirmed_signatures(petition, number)
     signature = Signature.objects.create(
         petition=petition, first_name="Lou", last_name="Fontaine", email="lou@example.org"
     )
