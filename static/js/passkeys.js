@@ -1,0 +1,16 @@
+// Passkey buttons, shown only where the browser can use passkeys (the pages work without them,
+// with an authenticator app), and a visible message when the browser's passkey prompt fails.
+(function () {
+  'use strict'
+  if (window.PublicKeyCredential) {
+    document.querySelectorAll('.passkey-button').forEach(function (button) {
+      button.hidden = false
+    })
+  }
+  document.addEventListener('allauth.error', function (event) {
+    event.preventDefault()
+    document.querySelectorAll('.passkey-error').forEach(function (message) {
+      message.hidden = false
+    })
+  })
+})()
