@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.webauthn.forms import (
+    AddWebAuthnForm,
+    AuthenticateWebAuthnForm,
+    ReauthenticateWebAuthnForm,
+)
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -73,3 +79,67 @@ class StaffMFAAdapter(DefaultMFAAdapter):
 
     def _get_site_name(self) -> str:
         return settings.MFA_TOTP_ISSUER
+
+
+# What a browser posts after a passkey ceremony (WebAuthn's PublicKeyCredential as JSON). The
+# WebAuthn library reads it trusting its shape: a missing key, a number in place of a string or
+# bytes that do not parse raised errors that allauth does not expect, a server error. Anything
+# but a well-formed answer is refused here as a wrong passkey.
+PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+CREDENTIAL_RESPONSE_KEYS = {
+    "registration": ("clientDataJSON", "attestationObject"),
+    "authentication": ("clientDataJSON", "authenticatorData", "signature"),
+}
+
+
+def check_credential_shape(credential: object, ceremony: str) -> None:
+    """Raise the "wrong passkey" error unless credential has the shape of a WebAuthn answer."""
+    response = credential.get("response") if isinstance(credential, dict) else None
+    well_formed = (
+        isinstance(response, dict)
+        and all(isinstance(credential.get(key), str) for key in ("id", "rawId", "type"))
+        and all(isinstance(response.get(key), str) for key in CREDENTIAL_RESPONSE_KEYS[ceremony])
+        and all(
+            isinstance(response.get(key), str | None)
+            for key in ("userHandle", "authenticatorAttachment")
+        )
+        and isinstance(credential.get("clientExtensionResults", {}), dict)
+        and isinstance(credential.get("authenticatorAttachment"), str | None)
+    )
+    if not well_formed:
+        raise wrong_passkey()
+
+
+def wrong_passkey() -> ValidationError:
+    return StaffMFAAdapter().validation_error("incorrect_code")
+
+
+class StaffAddWebAuthnForm(AddWebAuthnForm):
+    def clean(self) -> dict:
+        credential = self.cleaned_data.get("credential")
+        if credential is not None:
+            try:
+                check_credential_shape(credential, "registration")
+                return super().clean()
+            except ValidationError as error:
+                self.add_error("credential", error)
+            except PARSE_ERRORS:
+                self.add_error("credential", wrong_passkey())
+        return self.cleaned_data
+
+
+class WellFormedPasskeyAnswer:
+    def clean_credential(self) -> object:
+        check_credential_shape(self.cleaned_data["credential"], "authentication")
+        try:
+            return super().clean_credential()
+        except PARSE_ERRORS as error:
+            raise wrong_passkey() from error
+
+
+class StaffAuthenticateWebAuthnForm(WellFormedPasskeyAnswer, AuthenticateWebAuthnForm):
+    pass
+
+
+class StaffReauthenticateWebAuthnForm(WellFormedPasskeyAnswer, ReauthenticateWebAuthnForm):
+    pass

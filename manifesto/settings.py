@@ -256,6 +256,11 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # The site sends its own notices to staff, in their language, through Celery (petition.staff).
 ACCOUNT_EMAIL_NOTIFICATIONS = False
 MFA_SUPPORTED_TYPES = ["webauthn", "totp", "recovery_codes"]
+MFA_FORMS = {
+    "add_webauthn": "manifesto.accounts.StaffAddWebAuthnForm",
+    "authenticate_webauthn": "manifesto.accounts.StaffAuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "manifesto.accounts.StaffReauthenticateWebAuthnForm",
+}
 # Staff accounts are made by a superuser, with no address to verify first.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "CAMELEON")

@@ -247,6 +247,7 @@ def read_query(query: str) -> str:
 def no_rate_limits(settings):
     # The properties are about the views: a 429 after a few examples would hide them.
     settings.RATELIMIT_ENABLE = False
+    settings.ACCOUNT_RATE_LIMITS = False
 
 
 @pytest.fixture
@@ -728,6 +729,10 @@ CREDENTIALS = st.one_of(
             '{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": '
             '{"clientDataJSON": "e30", "attestationObject": "oA", "authenticatorData": "AA", '
             '"signature": "AA"}, "clientExtensionResults": {}}',
+            '{"id": "AAAA", "rawId": 5, "type": "public-key", "response": '
+            '{"clientDataJSON": "e30", "attestationObject": "oA"}}',
+            '{"id": "AAAA", "rawId": "AAAA", "type": "x", "response": {"clientDataJSON": "!!", '
+            '"attestationObject": "!!", "authenticatorData": "!!", "signature": "!!"}}',
         ]
     ),
 )
