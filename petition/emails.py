@@ -16,7 +16,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from .models import Signature, StaffEvent
 from .sharing import petition_url
@@ -113,6 +113,39 @@ def staff_factor_label(detail: str) -> str:
     if detail == "authenticator app":
         return gettext("authenticator app")
     return gettext("recovery codes")
+
+
+def staff_event_detail(event: StaffEvent) -> str:
+    """An event's detail (stored in English, as petition.staff writes it) in the active
+    language."""
+    detail = event.detail
+    kinds = StaffEvent.Kind
+    if not detail:
+        return ""
+    if event.kind == kinds.LOGIN:
+        return gettext("first login from this browser")
+    if event.kind in {kinds.FACTOR_ADDED, kinds.FACTOR_REMOVED, kinds.REAUTHENTICATED}:
+        return staff_factor_label(detail)
+    number = detail.split()[0]
+    if event.kind == kinds.RECOVERY_CODE_USED and number.isdigit():
+        count = int(number)
+        return ngettext("%(count)d recovery code left", "%(count)d recovery codes left", count) % {
+            "count": count
+        }
+    if event.kind == kinds.SESSIONS_ENDED and detail.isdigit():
+        count = int(detail)
+        return ngettext("%(count)d session ended", "%(count)d sessions ended", count) % {
+            "count": count
+        }
+    if event.kind == kinds.FACTORS_RESET:
+        if detail.startswith("for "):
+            return gettext("for %(name)s") % {"name": detail.removeprefix("for ")}
+        if detail.isdigit():
+            count = int(detail)
+            return ngettext(
+                "%(count)d second factor removed", "%(count)d second factors removed", count
+            ) % {"count": count}
+    return detail
 
 
 def build_staff_message(event: StaffEvent) -> SiteEmail:

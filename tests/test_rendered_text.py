@@ -960,7 +960,7 @@ def read_staff_account_pages(proof, lang, url, django_user_model, rendered_templ
         "new recovery codes",
         member,
         url(lang, "mfa_view_recovery_codes"),
-        shows="New recovery codes are made: the former ones no longer work.",
+        shows="Your recovery codes are made: keep them now, they are shown only once.",
     )
 
     # Passkeys, answered by a passkey in software.

@@ -51,7 +51,7 @@ class StaffEventAdmin(ReadOnlyAdmin):
     """Every login, failed login, second factor added, used or removed, reauthentication and
     session ended, with a keyed hash of the client address: who did what, when, from where."""
 
-    list_display = ["at", "username", "kind", "detail", "actor", "ip_hash", "browser"]
+    list_display = ["at", "username", "kind", "what", "actor", "ip_hash", "browser"]
     list_filter = ["kind", "at"]
     search_fields = ["username", "=ip_hash", "=browser"]
     date_hierarchy = "at"
@@ -60,7 +60,7 @@ class StaffEventAdmin(ReadOnlyAdmin):
         "user",
         "username",
         "kind",
-        "detail",
+        "what",
         "actor",
         "ip_hash",
         "browser",
@@ -68,6 +68,13 @@ class StaffEventAdmin(ReadOnlyAdmin):
         "language",
         "notified_at",
     ]
+    readonly_fields = ["what"]
+
+    @admin.display(description=_("detail"))
+    def what(self, event: StaffEvent) -> str:
+        from ..emails import staff_event_detail
+
+        return staff_event_detail(event) or "—"
 
 
 @admin.register(Suppression)
