@@ -25,7 +25,9 @@ from django.views import View
 
 from petition import staff
 from petition.models import Signature, StaffEvent, StaffSession
+from tests import passkeys
 from tests.conftest import plain_force_login, totp_codes, totp_secret, write_update
+from tests.passkeys import SoftPasskey, page_data
 from tests.test_security_headers import assert_strict
 
 pytestmark = pytest.mark.django_db
@@ -550,3 +552,43 @@ def test_the_staffs_own_pages_allow_no_inline_code(client, member):
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert_strict(response, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_passkey_is_enrolled_and_signs_in_and_its_button_shows_only_to_its_owner(member):
+    """A passkey in software answers the site's challenges; the site's WebAuthn library checks
+    them (tests/integration/test_staff_browser.py does the same with Chromium's)."""
+    browser = Client(HTTP_HOST=passkeys.HOST)
+    log_in_with_password(browser, member)
+    add = reverse("mfa_add_webauthn")
+    passkey = SoftPasskey()
+    credential = passkey.create(page_data(browser.get(add).content)["creation_options"])
+    added = browser.post(add, {"name": "laptop", "credential": credential})
+    assert added.status_code == 302
+    assert browser.get(reverse("admin:index")).status_code == 200
+    browser.post(reverse("admin:logout"))
+
+    log_in_with_password(browser, member)
+    step = browser.get(reverse("mfa_authenticate"))
+    assert 'id="mfa_webauthn_authenticate"' in step.content.decode()
+    answer = passkey.get(page_data(step.content)["request_options"])
+    signed_in = browser.post(reverse("mfa_authenticate"), {"credential": answer})
+    assert signed_in.status_code == 302
+    assert browser.get(reverse("admin:index")).status_code == 200
+
+    # The same answer again (its challenge spent) signs nobody in.
+    again = Client(HTTP_HOST=passkeys.HOST)
+    log_in_with_password(again, member)
+    again.get(reverse("mfa_authenticate"))
+    assert again.post(reverse("mfa_authenticate"), {"credential": answer}).status_code == 200
+    assert again.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_member_without_a_passkey_is_not_offered_one(client, member):
+    totp_secret(member)
+    log_in_with_password(client, member)
+
+    step = client.get(reverse("mfa_authenticate")).content.decode()
+
+    assert 'id="mfa_webauthn_authenticate"' not in step
+    assert 'id="id_code"' in step
