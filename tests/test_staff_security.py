@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views import View
 
-from petition import staff
+from petition import privacy, staff, tasks
 from petition.models import Signature, StaffEvent, StaffSession
 from tests import passkeys
 from tests.conftest import plain_force_login, totp_codes, totp_secret, write_update
@@ -592,3 +592,31 @@ def test_a_member_without_a_passkey_is_not_offered_one(client, member):
 
     assert 'id="mfa_webauthn_authenticate"' not in step
     assert 'id="id_code"' in step
+
+
+def test_a_notice_leaves_once_however_often_its_task_runs(member, mailoutbox):
+    event = staff.record(StaffEvent.Kind.FACTORS_RESET, user=member, detail="2", actor="admin")
+
+    assert tasks.send_staff_notice(event.pk) is True
+    assert tasks.send_staff_notice(event.pk) is False
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["claire@example.org"]
+
+
+def test_the_record_of_staff_accounts_is_kept_a_year_and_expired_sessions_are_forgotten(
+    member, settings
+):
+    now = timezone.now()
+    old = staff.record(StaffEvent.Kind.LOGIN, user=member)
+    recent = staff.record(StaffEvent.Kind.LOGIN, user=member)
+    StaffEvent.objects.filter(pk=old.pk).update(
+        at=now - timedelta(days=settings.STAFF_EVENTS_RETENTION_DAYS + 1)
+    )
+    StaffSession.objects.create(key="expired", user=member, last_seen_at=now - timedelta(days=2))
+    StaffSession.objects.create(key="current", user=member)
+
+    done = privacy.apply_retention()
+
+    assert done.staff_events_deleted == 1
+    assert list(StaffEvent.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert list(StaffSession.objects.values_list("key", flat=True)) == ["current"]
