@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install install-test messages translations lint check browser java spamassassin services \
+.PHONY: run test install install-test messages translations lint check browser java go spamassassin services \
 	bench clean
 
 $(VENV)/bin/python:
@@ -44,7 +44,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, migration and deployment checks, then the whole suite against the local services.
-test: install-test browser java spamassassin services lint check
+test: install-test browser java go spamassassin services lint check
 	$(VENV)/bin/pytest
 
 lint:
@@ -55,6 +55,7 @@ check:
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-enough-random-looking-value \
 		DJANGO_ALLOWED_HOSTS=petition.example.org CACHE_URL=redis://127.0.0.1:6379/1 \
+		LOG_SIGNING_KEY=$$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())') \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Browser tests drive Debian's Chromium; install it where we can, else those tests skip.
@@ -82,6 +83,14 @@ java:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
 		else echo "java is not installed: the HTML validity test will be skipped (apt-get install default-jre-headless)"; fi; }
+
+# Go's own transparency-log packages (golang.org/x/mod/sumdb) check the public log's heads and
+# proofs, an implementation independent of ours; Debian ships them, usable offline.
+go:
+	@{ command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb ]; } || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null; \
+		else echo "Go is not installed: the log's check against Go's tlog will be skipped (apt-get install golang-go golang-golang-x-mod-dev)"; fi; }
 
 # Every e-mail the site sends is scored by Debian's SpamAssassin, with its shipped rules and no
 # network test; install it where we can, else that test is skipped.

@@ -44,7 +44,8 @@ class SharedAnswers:
     """WSGI middleware keeping, for `seconds`, the public GET answers under `prefix`.
 
     Query strings are ignored: the counter API takes none, and a cache buster must not make
-    every poll reach the database.
+    every poll reach the database. So only the answers one level below `prefix` are kept
+    (/api/petitions/<slug>/): deeper ones (a petition's log) depend on their query.
     """
 
     def __init__(self, application: WSGIApplication, *, prefix: str, seconds: float) -> None:
@@ -57,7 +58,12 @@ class SharedAnswers:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         path = environ.get("PATH_INFO", "")
-        if self.seconds <= 0 or method not in ("GET", "HEAD") or not path.startswith(self.prefix):
+        if (
+            self.seconds <= 0
+            or method not in ("GET", "HEAD")
+            or not path.startswith(self.prefix)
+            or path.count("/", len(self.prefix)) > 1
+        ):
             return self.application(environ, start_response)
         answer = self.answers.get(path)
         if answer is not None and answer.expires > time.monotonic():

@@ -18,13 +18,17 @@ app.autodiscover_tasks()
 # updates to signers theirs ("bulk"), so that a mass sending never holds up confirmations: its
 # batches are short, and production can give "bulk" workers of its own (-Q bulk). A worker
 # started without -Q consumes every queue listed here.
-app.conf.task_queues = [Queue("celery"), Queue("counts"), Queue("bulk")]
+app.conf.task_queues = [Queue("celery"), Queue("counts"), Queue("log"), Queue("bulk")]
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "petition.tasks.fold_count": {"queue": "counts"},
     "petition.tasks.fold_counts": {"queue": "counts"},
     "petition.tasks.refresh_signature_count": {"queue": "counts"},
     "petition.tasks.reconcile_counts": {"queue": "counts"},
+    # Beside the counts, not behind them: a log catching up never holds the counter back.
+    "petition.tasks.append_to_logs": {"queue": "log"},
+    "petition.tasks.append_to_log": {"queue": "log"},
+    "petition.tasks.sign_tree_heads": {"queue": "log"},
     "petition.tasks.prepare_update": {"queue": "bulk"},
     "petition.tasks.send_update_batch": {"queue": "bulk"},
     "petition.tasks.resume_updates": {"queue": "bulk"},
@@ -40,6 +44,16 @@ app.conf.beat_schedule = {
     "reconcile-signature-counts": {
         "task": "petition.tasks.reconcile_counts",
         "schedule": 10 * 60.0,
+    },
+    "append-to-logs": {
+        "task": "petition.tasks.append_to_logs",
+        "schedule": 5.0,
+        "options": {"expires": 30},
+    },
+    "sign-tree-heads": {
+        "task": "petition.tasks.sign_tree_heads",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     "refresh-figures": {
         "task": "petition.tasks.refresh_figures",

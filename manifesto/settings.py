@@ -135,6 +135,19 @@ if CACHE_URL:
     RATELIMIT_USE_CACHE = "ratelimit"
 COUNTER_CACHE_SECONDS = float(os.environ.get("COUNTER_CACHE_SECONDS", "1"))
 
+# The public log of counted signatures (petition.log). Its heads are signed with this Ed25519
+# key: base64 of the 32-byte seed (`python manage.py log_key --new` makes one). Without it, in
+# development, a key of this checkout is made once in LOG_DEVELOPMENT_KEY_FILE. After a
+# rotation, list the old public keys (base64) here so that their heads stay verifiable.
+LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
+LOG_RETIRED_PUBLIC_KEYS = env_list("LOG_RETIRED_PUBLIC_KEYS")
+LOG_DEVELOPMENT_KEY_FILE = os.environ.get(
+    "LOG_DEVELOPMENT_KEY_FILE", str(BASE_DIR / ".log-signing-key")
+)
+# One head per period at most, timed to its start: no head says more precisely when anyone
+# signed.
+LOG_HEAD_PERIOD_SECONDS = int(os.environ.get("LOG_HEAD_PERIOD_SECONDS", "300"))
+
 # A signed cookie keeps web nodes stateless and costs no database write per signer.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True

@@ -44,9 +44,12 @@ def _cached(key: str, load) -> bytes:
     return body
 
 
-def _answer(request: HttpRequest, body: bytes, status: int = 200) -> HttpResponse:
+def answer(
+    request: HttpRequest, body: bytes, status: int = 200, cache_control: str = CACHE_CONTROL
+) -> HttpResponse:
+    """A JSON answer any site may read and any cache keep, with an ETag when it is a 200."""
     response = HttpResponse(body, content_type="application/json", status=status)
-    response["Cache-Control"] = CACHE_CONTROL
+    response["Cache-Control"] = cache_control
     response["Access-Control-Allow-Origin"] = "*"
     if status != 200:
         return response
@@ -65,7 +68,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     body = _cached(f"counter:{slug}", load)
     if body == b"null":
         raise Http404
-    return _answer(request, body)
+    return answer(request, body)
 
 
 @require_safe
@@ -76,4 +79,4 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         petitions = Petition.objects.only(*FIELDS).order_by("pk")
         return {"petitions": [counter(petition) for petition in petitions]}
 
-    return _answer(request, _cached("counter:*", load))
+    return answer(request, _cached("counter:*", load))

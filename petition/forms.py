@@ -217,3 +217,22 @@ class SignatureForm(forms.Form):
             fill_seconds=seconds,
             form_time_missing=seconds is None,
         )
+
+
+class ReceiptForm(forms.Form):
+    """A receipt typed or pasted in, to check against the public log (petition.log)."""
+
+    receipt = forms.CharField(
+        label=_("Your receipt"),
+        max_length=200,
+        help_text=_("The 22 characters shown when you confirmed your signature."),
+        error_messages={"required": _("Paste the receipt you were given to check it.")},
+    )
+
+    def clean_receipt(self) -> str:
+        receipt = "".join(self.cleaned_data["receipt"].split())
+        if not re.fullmatch(r"[A-Za-z0-9_-]{22}", receipt):
+            raise forms.ValidationError(
+                _("A receipt is 22 characters: letters, digits, “-” and “_”. Check it again.")
+            )
+        return receipt

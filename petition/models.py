@@ -100,6 +100,11 @@ class Proposal(models.Model):
         return self.text[:80]
 
 
+# The signatures that make up a petition's public count: confirmed, neither suspect nor
+# invalidated by staff.
+COUNTED = models.Q(confirmed_at__isnull=False, suspect_reason="", invalidated_at__isnull=True)
+
+
 class SignatureQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs) -> list[Signature]:
         # save() is skipped here: the canonical address is filled in the same way.
@@ -113,9 +118,8 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(confirmed_at__isnull=False)
 
     def counted(self) -> SignatureQuerySet:
-        """The signatures that make up a petition's public count: confirmed, neither suspect
-        nor invalidated by staff."""
-        return self.confirmed().filter(suspect_reason="", invalidated_at__isnull=True)
+        """The signatures that make up a petition's public count (COUNTED)."""
+        return self.filter(COUNTED)
 
     def suspect(self) -> SignatureQuerySet:
         """Signatures the fraud rules set aside until staff clear them (petition.abuse)."""
@@ -182,6 +186,8 @@ class SignatureQuerySet(models.QuerySet):
 
 
 REFERRAL_CODE_BYTES = 12
+# A receipt for the public log: 128 random bits (petition.log).
+RECEIPT_BYTES = 16
 # token_urlsafe's alphabet and length for REFERRAL_CODE_BYTES; anything else is no code of ours.
 REFERRAL_CODE_PATTERN = r"[A-Za-z0-9_-]{16}"
 
@@ -266,6 +272,14 @@ class Signature(models.Model):
         verbose_name=_("signed through the link of"),
     )
 
+    # The public log (petition.log) knows a signature only by the SHA-256 of its receipt, a
+    # random value shown once to the signer and kept nowhere here. leaf_hash is the hash of the
+    # leaf that added it, for looking it up; log_index that leaf's place, null while the
+    # signature is not in the log's count.
+    receipt_hash = models.BinaryField(max_length=32, null=True, editable=False)
+    leaf_hash = models.BinaryField(max_length=32, null=True, editable=False)
+    log_index = models.BigIntegerField(null=True, editable=False)
+
     objects = SignatureQuerySet.as_manager()
 
     class Meta:
@@ -292,10 +306,23 @@ class Signature(models.Model):
                 condition=~models.Q(referral_code=""),
                 name="unique_referral_code",
             ),
+            models.UniqueConstraint(fields=["leaf_hash"], name="unique_log_leaf_hash"),
         ]
         indexes = [
             models.Index(fields=["petition", "confirmed_at"], name="signature_confirmed_idx"),
             models.Index(fields=["ip_hash", "created_at"], name="signature_ip_hash_idx"),
+            # What the log's next batch takes (petition.log): the few signatures whose place in
+            # the count changed since, never the million already in it.
+            models.Index(
+                fields=["petition"],
+                condition=COUNTED & models.Q(log_index__isnull=True),
+                name="signature_log_additions_idx",
+            ),
+            models.Index(
+                fields=["petition"],
+                condition=~COUNTED & models.Q(log_index__isnull=False),
+                name="signature_log_removals_idx",
+            ),
             # What the sweep for unsent confirmation e-mails and the deletion of stale pending
             # signatures look through: the pending few, never the confirmed million.
             models.Index(
@@ -325,19 +352,28 @@ class Signature(models.Model):
     def receives_email(self) -> bool:
         return self.unsubscribed_at is None
 
+    # The signer's receipt for the public log, in memory only: set by mark_confirmed() when it
+    # confirms, shown to the signer once, and never stored (only its hash is).
+    receipt = ""
+
     def mark_confirmed(self) -> bool:
         """Confirm this signature; False if it was already confirmed.
 
-        A conditional UPDATE, so two simultaneous confirmations count once.
+        A conditional UPDATE, so two simultaneous confirmations count once. Confirming makes
+        the signer's receipt (petition.log): only its hash is stored.
         """
         now = timezone.now()
         code = self.referral_code or new_referral_code()
+        receipt = secrets.token_urlsafe(RECEIPT_BYTES)
+        digest = hashlib.sha256(receipt.encode()).digest()
         updated = Signature.objects.filter(pk=self.pk, confirmed_at__isnull=True).update(
-            confirmed_at=now, referral_code=code
+            confirmed_at=now, referral_code=code, receipt_hash=digest
         )
         if updated:
             self.confirmed_at = now
             self.referral_code = code
+            self.receipt_hash = digest
+            self.receipt = receipt
         else:
             # Confirmed meanwhile, by another request: this copy catches up with the row.
             self.refresh_from_db(fields=["confirmed_at", "referral_code"])
@@ -918,6 +954,79 @@ class AbuseReport(models.Model):
         start = timezone.localtime(self.period_start)
         end = timezone.localtime(self.period_end)
         return f"{start:%Y-%m-%d %H:%M} → {end:%H:%M}"
+
+
+class SignatureLog(models.Model):
+    """Where a petition's public log stands (petition.log): its size and what it adds up to."""
+
+    petition = models.OneToOneField(
+        Petition, on_delete=models.PROTECT, primary_key=True, related_name="log"
+    )
+    size = models.BigIntegerField(default=0)
+    additions = models.BigIntegerField(default=0)
+    removals = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.size} leaves"
+
+    @property
+    def count(self) -> int:
+        return self.additions - self.removals
+
+
+class LogTile(models.Model):
+    """256 consecutive entries of one level of a petition's log tree (petition.log).
+
+    Level 0 holds the leaves themselves (33 bytes each); level n the 32-byte hashes of the
+    complete subtrees of 256**n leaves. Only the last tile of each level ever grows.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    offset = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "level", "offset"], name="unique_log_tile")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.level}/{self.offset}"
+
+
+class LogRemoval(models.Model):
+    """A logged signature that was erased (withdrawn or deleted) before the log recorded its
+    removal: the receipt hash is all that is left of it, until the next batch appends it."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="+")
+    receipt_hash = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: removal"
+
+
+class TreeHead(models.Model):
+    """A signed head of a petition's log: a C2SP checkpoint and its Ed25519 signature."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="tree_heads")
+    size = models.BigIntegerField()
+    root_hash = models.BinaryField(max_length=32)
+    count = models.BigIntegerField()
+    timestamp = models.DateTimeField()
+    public_key = models.BinaryField(max_length=32)
+    signature = models.BinaryField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "timestamp"], name="one_head_per_period")
+        ]
+        indexes = [models.Index(fields=["petition", "-timestamp"], name="tree_head_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.size} at {self.timestamp:%Y-%m-%d %H:%M}"
 
 
 class StaffEvent(models.Model):

@@ -247,6 +247,7 @@ def confirm(*, signature: Signature) -> bool:
         # so that the count is right at once. With a broker, nothing more happens here.
         after_commit("petition.tasks.fold_count", signature.petition_id)
         after_commit("petition.tasks.refresh_petition_figures", signature.petition_id)
+        after_commit("petition.tasks.append_to_log", signature.petition_id)
     return newly_confirmed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from anymail.exceptions import AnymailAPIError
 from celery import Task, shared_task
@@ -20,11 +21,13 @@ from django.utils import timezone
 # the first is, and is imported here rather than when Django starts (see manifesto/__init__.py).
 import manifesto.celery  # noqa: F401
 
-from . import abuse, counting, figures, mailings, privacy, services
+from . import abuse, counting, figures, log, mailings, privacy, services
 from .emails import build_message, build_staff_message, confirmation_url
 from .models import Petition, SigningRequest, StaffEvent, Update
 
 logger = logging.getLogger(__name__)
+
+LOG_APPEND_SECONDS = 4.0
 
 # Worth another try: the provider's API failed, or the network or SMTP server did
 # (smtplib.SMTPException is an OSError).
@@ -124,8 +127,33 @@ def refresh_signature_count(petition_id: int) -> None:
 
 @shared_task
 def reconcile_counts() -> None:
-    """Periodic exact recount of every petition: repairs and logs any drift."""
+    """Periodic exact recount of every petition and its public log: repairs and logs any
+    drift (the log's repair is leaves appended, never a rewrite)."""
     _count_each(Petition.objects.all(), counting.reconcile)
+    _count_each(Petition.objects.all(), log.reconcile)
+
+
+@shared_task(expires=30)
+def append_to_logs() -> None:
+    """Every few seconds (beat): append to each petition's public log what entered or left
+    its count since."""
+    # A few seconds at most: a log catching up on a backlog (a first deployment, a bulk
+    # restore) goes on at the next run, and leaves the worker to the other tasks between.
+    _count_each(Petition.objects.all(), partial(log.append_all, seconds=LOG_APPEND_SECONDS))
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def append_to_log(petition_id: int) -> None:
+    """Append to one petition's log (after a confirmation, when no beat runs)."""
+    log.append_all(petition_id)
+
+
+@shared_task(expires=60)
+def sign_tree_heads() -> None:
+    """Every minute (beat): sign a head of each petition's log, once a period at most, when it
+    grew or the day changed."""
+    for petition in Petition.objects.all():
+        log.sign_head(petition)
 
 
 def _count_each(petitions: QuerySet[Petition], count: Callable[[int], object]) -> None:

@@ -61,17 +61,36 @@ def read_unsubscribe_token(token: str) -> Signature:
     return _read(token, UNSUBSCRIBE_SALT, None)
 
 
-def make_sharing_token(signature: Signature) -> str:
-    return _make(signature, SHARING_SALT)
+def make_sharing_token(signature: Signature, receipt: str = "") -> str:
+    """The link to a signer's sharing page. The one the thank-you page gives also carries the
+    signer's receipt, which the site keeps nowhere else: the page shows it again to whoever
+    holds the link, that is, the signer."""
+    if not receipt:
+        return _make(signature, SHARING_SALT)
+    return signing.dumps([signature.pk, _address_digest(signature), receipt], salt=SHARING_SALT)
 
 
 def read_sharing_token(token: str) -> Signature:
     """The confirmed signature whose sharing page a link opens. These links never expire: the
-    page only shows the signer's own link and how many people signed through it."""
-    signature = _read(token, SHARING_SALT, None)
-    if not signature.is_confirmed:
+    page only shows the signer's own link, their receipt if the link carries it, and how many
+    people signed through it."""
+    return read_sharing_link(token)[0]
+
+
+def read_sharing_link(token: str) -> tuple[Signature, str]:
+    """The confirmed signature of a sharing link, and the receipt it carries ("" if none)."""
+    try:
+        pk, digest, *rest = signing.loads(token, salt=SHARING_SALT)
+        receipt = rest[0] if rest and isinstance(rest[0], str) else ""
+        signature = Signature.objects.select_related("petition").get(pk=int(pk))
+    except (signing.BadSignature, ValueError, TypeError, Signature.DoesNotExist) as error:
+        raise InvalidToken from error
+    if digest != _address_digest(signature) or not signature.is_confirmed:
         raise InvalidToken
-    return signature
+    stored = signature.receipt_hash
+    if not receipt or stored is None or hashlib.sha256(receipt.encode()).digest() != bytes(stored):
+        receipt = ""  # a receipt from an earlier confirmation, since withdrawn and signed again
+    return signature, receipt
 
 
 def make_withdrawal_token(signature: Signature) -> str:

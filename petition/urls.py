@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 from django.urls.converters import SlugConverter
 from django.utils.translation import gettext_lazy as _
 
-from . import api, views
+from . import api, log_api, views
 from .models import Petition
 
 
@@ -25,10 +25,24 @@ urlpatterns = [
     path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
     path(_("share/<str:token>/"), views.sharing_page, name="sharing"),
     path(_("withdraw/<str:token>/"), views.withdraw, name="withdraw"),
+    path(_("petitions/<slug:slug>/log/"), views.log_page, name="log"),
     path("embed/<petition_slug:slug>/", views.embed, name="embed"),
 ]
 
 api_urlpatterns = [
     path("api/petitions/", api.petition_list, name="petition_list_api"),
     path("api/petitions/<petition_slug:slug>/", api.petition_detail, name="petition_api"),
+    path("api/petitions/<petition_slug:slug>/log/", log_api.head, name="log_head_api"),
+    path("api/petitions/<petition_slug:slug>/log/heads/", log_api.heads, name="log_heads_api"),
+    path(
+        "api/petitions/<petition_slug:slug>/log/inclusion/",
+        log_api.inclusion,
+        name="log_inclusion_api",
+    ),
+    path(
+        "api/petitions/<petition_slug:slug>/log/consistency/",
+        log_api.consistency,
+        name="log_consistency_api",
+    ),
+    path("api/petitions/<petition_slug:slug>/log/leaves/", log_api.leaves, name="log_leaves_api"),
 ]

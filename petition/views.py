@@ -26,16 +26,17 @@ from manifesto.csrf import page_token
 from manifesto.proxies import client_ip
 from manifesto.security import csp_replace
 
-from . import abuse, privacy, services, sharing
+from . import abuse, log, log_api, privacy, services, sharing
 from .addresses import canonical_email
-from .forms import REFERRAL_CODE, SignatureForm, signed_form_time
+from .forms import REFERRAL_CODE, ReceiptForm, SignatureForm, signed_form_time
 from .models import Petition, Signature, Switches
+from .queueing import runs_in_process
 from .tokens import (
     InvalidToken,
     make_sharing_token,
     make_withdrawal_token,
     read_confirmation_token,
-    read_sharing_token,
+    read_sharing_link,
     read_unsubscribe_token,
     read_withdrawal_token,
 )
@@ -75,11 +76,12 @@ def signed_petition(slug: str) -> Petition:
     key = f"signed-petition:{slug}"
     found = local.get(key)
     if found is None:
+        # Kept as it is, not copied (the local cache pickles nothing), and shared by this
+        # process's threads, which only read it: building a Petition costs more than a
+        # signing's own INSERT.
         found = get_object_or_404(Petition.objects.only("pk", "slug", "is_open"), slug=slug)
-        found = (found.pk, found.slug, found.is_open)
         local.set(key, found, settings.COUNTER_CACHE_SECONDS)
-    pk, slug, is_open = found
-    return Petition(pk=pk, slug=slug, is_open=is_open)
+    return found
 
 
 def render_petition(
@@ -169,7 +171,8 @@ def personal_sharing(signature: Signature) -> dict:
             signature.petition, referral_code=signature.ensure_referral_code(), signed=True
         ),
         "referred_count": signature.referred_count(),
-        "sharing_token": make_sharing_token(signature),
+        "sharing_token": make_sharing_token(signature, signature.receipt),
+        "receipt": signature.receipt,
     }
 
 
@@ -284,11 +287,31 @@ def sharing_page(request: HttpRequest, token: str) -> HttpResponse:
     The link to it comes on the thank-you page and in later e-mails; it never expires.
     """
     try:
-        signature = read_sharing_token(token)
+        signature, signature.receipt = read_sharing_link(token)
     except InvalidToken:
         return render(request, "petition/invalid_link.html", status=400)
     context = {"signature": signature, "petition": signature.petition}
     return render(request, "petition/sharing.html", {**context, **personal_sharing(signature)})
+
+
+@require_safe
+def log_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the public log proves and how to check it; a receipt typed in is checked here too,
+    for browsers without JavaScript (with it, static/js/log-check.js checks in the browser)."""
+    petition = get_object_or_404(Petition, slug=slug)
+    if runs_in_process():
+        log.catch_up_in_process(petition)
+    head = log.latest_head(petition)
+    form = ReceiptForm(request.GET if "receipt" in request.GET else None)
+    check = log.check_receipt(petition, form.cleaned_data["receipt"]) if form.is_valid() else None
+    context = {
+        "petition": petition,
+        "head": log.describe(head) if head else None,
+        "form": form,
+        "check": check,
+        "api": log_api.links(petition),
+    }
+    return render(request, "petition/log.html", context, status=400 if form.errors else 200)
 
 
 @csrf_exempt  # RFC 8058: the mail provider's one-click POST carries no cookie and no token.

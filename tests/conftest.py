@@ -500,6 +500,13 @@ def public_pages(
             "legal": client.get(url(lang, "legal")),
             "not found": client.get(f"{url(lang, 'home')}no-such-page/"),
             "embed": client.get(url(lang, "embed", petition.slug)),
+            "public log": client.get(url(lang, "log", petition.slug)),
+            "public log, receipt checked": client.get(
+                url(lang, "log", petition.slug), {"receipt": receipt_in(thanks)}
+            ),
+            "public log, bad receipt": client.get(
+                url(lang, "log", petition.slug), {"receipt": "not a receipt"}
+            ),
         }
         settings.SIGN_RATE_PER_IP = "0/h"
         answers["too many attempts"] = client.post(
@@ -513,6 +520,7 @@ def public_pages(
             "form with errors": 400,
             "invalid link": 400,
             "not found": 404,
+            "public log, bad receipt": 400,
         }
         expected["too many attempts"] = 429
         for name, response in answers.items():
@@ -520,6 +528,11 @@ def public_pages(
             assert response["Content-Type"].startswith("text/html"), (lang, name)
             found[f"{lang} {name}"] = response
     return found
+
+
+def receipt_in(page: HttpResponse) -> str:
+    """The receipt a thank-you or sharing page gives its signer."""
+    return parse_html(page).find(data_receipt=True).attrs["data-receipt"]
 
 
 def write_update(

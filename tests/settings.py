@@ -26,6 +26,8 @@ if "CACHE_URL" not in os.environ:
         pass
 os.environ.setdefault("CELERY_TASK_EAGER_PROPAGATES", "1")
 os.environ.setdefault("SITE_URL", "http://testserver")
+# The public log's heads are signed with a key of the suite's own (petition.log).
+os.environ.setdefault("LOG_SIGNING_KEY", "qUWPw6FFdL001VVI/qmNnBXwoweiPZ8A2JvUDHlDK9g=")
 
 from manifesto.settings import *  # noqa: F403
 

@@ -55,4 +55,4 @@ def test_every_public_page_is_valid_html(java, public_pages, tmp_path):
     ]
     assert problems == [], "\n".join(problems)
     # Both languages of every page kind the fixture visits, none dropped on the way.
-    assert len(files) == 2 * 17
+    assert len(files) == 2 * 20

@@ -56,6 +56,7 @@ from tests import passkeys
 from tests.conftest import (
     Element,
     parse_html,
+    receipt_in,
     signing_form,
     totp_codes,
     translated_in,
@@ -381,6 +382,11 @@ def url_names(patterns: list | None = None, namespace: str = "") -> set[str]:
 NOT_PAGES = {
     "petition_list_api",  # the counter API: JSON
     "petition_api",
+    "log_head_api",  # the public log's API: JSON
+    "log_heads_api",
+    "log_inclusion_api",
+    "log_consistency_api",
+    "log_leaves_api",
     "set_language",  # redirects to the same page in the language chosen
     "admin:jsi18n",  # a script: the admin's translations
     "admin:autocomplete",  # JSON
@@ -562,9 +568,26 @@ def test_no_public_page_shows_template_text(
         )
     link = email_links(mailoutbox[-1])["confirm"]
     proof.get("confirm", client, link)
-    proof.page("thank you", press_button(link), shows="Thank you, your signature is confirmed!")
+    thanks = press_button(link)
+    proof.page("thank you", thanks, shows="Your receipt")
     proof.page("thank you again", press_button(link), shows="Your signature was already confirmed")
     signer = Signature.objects.get(email=email)
+    receipt = receipt_in(thanks)
+
+    # The public log (its first head signed as the page is opened: no beat here), with a
+    # receipt checked, a receipt it does not hold, and one that is not a receipt.
+    log_page = url(lang, "log", petition.slug)
+    proof.get("public log", client, log_page, shows="What the log proves")
+    proof.get("public log, receipt counted", client, f"{log_page}?receipt={receipt}")
+    proof.get("public log, receipt unknown", client, f"{log_page}?receipt={'A' * 22}")
+    proof.get("public log, not a receipt", client, f"{log_page}?receipt=x", status=400)
+    proof.get(
+        "sharing page with the receipt",
+        client,
+        url(lang, "sharing", make_sharing_token(signer, receipt)),
+        shows="This receipt proves that your signature is counted, without saying who you are. "
+        "Keep it: we keep only a fingerprint of it, and cannot give it to you again.",
+    )
 
     # The signer's own page, before and after people sign through their link.
     sharing = url(lang, "sharing", make_sharing_token(signer))

@@ -9,36 +9,39 @@ In one run, on this machine:
 
 1. a scratch PostgreSQL database is created, migrated, filled with confirmed signatures by
    `fake_signatures`, and the static files are collected;
-2. servers: the site, and a bare project made by `django-admin startproject` in a temporary
+2. the public log: every signature appended to the log, then inclusion proofs timed at that
+   size and what the log takes on disk (later phases run with the log caught up, beat appending
+   as in production);
+3. servers: the site, and a bare project made by `django-admin startproject` in a temporary
    folder (nothing of ours imported, one short view, no database), each served by gunicorn
    (sync, gthread 2 x 8 and 2 x 2), Granian (WSGI) and uvicorn (ASGI) in turn; each loaded
    with wrk on the bare project, the counter API, the home page and signing;
-3. the chosen server (--server, DEFAULT_SERVER) serves the site on production settings
+4. the chosen server (--server, DEFAULT_SERVER) serves the site on production settings
    (tests/bench/settings.py adds one bare view at /bench/bare/, what our middleware costs) and
    the bare project, the yardstick, with a Celery worker consuming the e-mails; wrk loads the
    bare project, the bare view, the counter API and the home page, several rounds interleaved;
-4. wrk signs the petition, every request with a new address, and the database must hold exactly
+5. wrk signs the petition, every request with a new address, and the database must hold exactly
    as many new signing requests as the site answered with a redirect; the worker is frozen
    meanwhile (it runs on other machines in production), then answers the backlog: a signature
    recorded and a confirmation sent for each;
-5. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
+6. 2,000 pending signatures are confirmed by concurrent clients, with Celery beat running, and
    the counter API is polled until it shows the exact total;
-6. the soak: 200 clients sign for 60 s, a new address each time, while the worker answers the
+7. the soak: 200 clients sign for 60 s, a new address each time, while the worker answers the
    signings; no answer may be a 5xx, and once the worker has drained, every 2xx/3xx answer must
    be a recorded signature, no signing request be left, and the mail log must hold exactly one
    e-mail for each new signature;
-7. timing: one request at a time, in a shuffled order, each from a fresh browser, signs with
+8. timing: one request at a time, in a shuffled order, each from a fresh browser, signs with
    400 addresses of each kind (new, pending, confirmed, suspect, unsubscribed, suppressed,
    withdrawn, and a second sample of new ones as a control) and asks 400 times per kind for
    the e-mail again; each kind's POST times, measured by the client, are compared with the new
    addresses' (difference of the medians, Mann-Whitney U test), the worker frozen meanwhile;
-8. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
+9. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
    COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
-9. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
+10. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
    bulk queue, then again with that worker killed (SIGKILL) midway and started again.
 
---only export,updates (any of servers, pages, signing, confirmations, soak, timing, export, updates)
-runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
+--only export,updates (any of log, servers, pages, signing, confirmations, soak, timing, export,
+updates) runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
 bench-results/logs/.
 BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
 drops and flushes, so that two runs on one machine keep apart.
@@ -50,6 +53,7 @@ The results are printed as a table and written to bench-results/latest.json.
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import http.client
 import json
@@ -112,6 +116,9 @@ TARGET_HOME_RATIO = 0.6
 TARGET_SIGNING_RATE = 400.0
 TARGET_SIGNING_P99_MS = 200.0
 TARGET_COUNT_DELAY_S = 2.0
+TARGET_LOG_APPEND_S = 60.0
+TARGET_LOG_PROOF_MS = 5.0
+TARGET_LOG_BYTES_PER_LEAF = 100.0
 
 # A 1-minute load average above this before the run starts means something else is running.
 BUSY_LOAD_AVERAGE = 1.0
@@ -236,7 +243,10 @@ def say(message: str) -> None:
 # Options.
 
 # The phases a run may be limited to (--only); by default, all of them.
-PHASES = ("servers", "pages", "signing", "confirmations", "soak", "timing", "export", "updates")
+PHASES = (
+    *("log", "servers", "pages", "signing", "confirmations", "soak", "timing", "export"),
+    "updates",
+)
 # Those that serve the site and run a Celery worker.
 SITE_PHASES = {"servers", "pages", "signing", "confirmations", "soak", "timing"}
 # Those that use Redis (the site's cache, the workers' brokers): the export alone leaves alone
@@ -562,6 +572,8 @@ def site_environment(
         "DJANGO_ALLOWED_HOSTS": HOST,
         "SITE_URL": f"http://{HOST}:{port}",
         "RATELIMIT_ENABLE": "0",
+        # The public log's heads, signed with a key of this run's own.
+        "LOG_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         # The fraud rules apply as in production; the signing load comes through one proxy, from
         # many client addresses (sign.lua), and sends the form SIGN_MIN_SECONDS after reading it.
         "TRUSTED_PROXY_COUNT": "1",
@@ -1754,6 +1766,21 @@ def copy_floor(database_url: str, slug: str, target: Path) -> dict[str, float]:
     return floors
 
 
+def measure_log(run: Run) -> None:
+    """The public log: every stored signature appended (as on the day the log is switched on
+    for a petition that has them all), then inclusion and consistency proofs at that size and
+    what the log takes on disk. The site's later phases run with the log caught up, appended
+    to by beat as in production."""
+    say(f"Public log: appending {run.options.signatures:,} signatures, then proofs")
+    figures = site_data(run.env, "log", SLUG)
+    run.results["log"] = figures
+    say(
+        f"  {figures['leaves']:,} leaves in {figures['append_seconds']:.1f} s, "
+        f"{figures['bytes_per_leaf']:.1f} bytes a leaf; inclusion proof median "
+        f"{figures['inclusion_ms']['median']:.2f} ms, p99 {figures['inclusion_ms']['p99']:.2f} ms"
+    )
+
+
 def measure_export(run: Run) -> None:
     """export_signatures of every confirmed signature, against PostgreSQL's COPY of the same
     columns in the same run, and its peak memory with 10,000 and with all the rows."""
@@ -1984,12 +2011,46 @@ def staff_summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str
 # Report.
 
 
+def log_rows(figures: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    if not figures:
+        return []
+    proof = figures["inclusion_ms"]
+    agree = (
+        figures["count"] == figures["signature_count"] and figures["appended"] == figures["leaves"]
+    )
+    return [
+        (
+            f"public log: {figures['leaves']:,} leaves appended",
+            f"{figures['append_seconds']:.1f} s; head count {figures['count']:,}, "
+            f"counted {figures['signature_count']:,}",
+            f"< {TARGET_LOG_APPEND_S:.0f} s, equal",
+            verdict(figures["append_seconds"] < TARGET_LOG_APPEND_S and agree),
+        ),
+        (
+            f"public log: inclusion proof at {figures['leaves']:,} leaves",
+            f"median {proof['median']:.2f} ms, p99 {proof['p99']:.2f} ms "
+            f"({proof['samples']} proofs, database reads included); consistency median "
+            f"{figures['consistency_ms']['median']:.2f} ms",
+            f"< {TARGET_LOG_PROOF_MS:.0f} ms",
+            verdict(proof["median"] < TARGET_LOG_PROOF_MS),
+        ),
+        (
+            "public log: storage a leaf",
+            f"{figures['bytes_per_leaf']:.1f} bytes (tiles, with their table and index); "
+            f"{figures['signature_columns_bytes_per_leaf']:.1f} bytes more on each signature "
+            "(receipt and leaf hashes, index)",
+            f"< {TARGET_LOG_BYTES_PER_LEAF:.0f} bytes",
+            verdict(figures["bytes_per_leaf"] < TARGET_LOG_BYTES_PER_LEAF),
+        ),
+    ]
+
+
 def verdict(met: bool) -> str:
     return "yes" if met else "NO"
 
 
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = log_rows(results.get("log"))
     pages = results.get("pages")
     if pages:
         for name in PAGES:
@@ -2226,6 +2287,8 @@ def bench(options: Options, results: dict[str, Any]) -> None:
         )
         run = Run(options, processes, run_id, port, env, results, bare_port=free_port())
         prepare_database(run)
+        if "log" in options.only:
+            measure_log(run)
         if SITE_PHASES & set(options.only):
             run.bare_env = make_bare_project(Path(bare_dir))
             start_celery_worker(run)

@@ -4,12 +4,14 @@
     python -m tests.bench.data pending SLUG COUNT --email-prefix PREFIX
     python -m tests.bench.data known SLUG COUNT --email-prefix PREFIX [--new N]
     python -m tests.bench.data forget --email-prefix PREFIX
+    python -m tests.bench.data log SLUG [--proofs 500]
 
 `counts` prints the petition's figures as JSON; `pending` stores COUNT signatures waiting for
 confirmation and prints their confirmation links (built by the site's own code, on SITE_URL) as
 a JSON list; `known` stores COUNT addresses of each kind the timing phase compares and prints
 them, with the session cookie of a browser that signed with each; `forget` deletes what was
-stored for the addresses starting with PREFIX. DJANGO_SETTINGS_MODULE, DATABASE_URL and
+stored for the addresses starting with PREFIX; `log` appends every counted signature to the
+public log, signs a head, and times proofs against it. DJANGO_SETTINGS_MODULE, DATABASE_URL and
 DJANGO_SECRET_KEY come from the environment.
 """
 
@@ -18,7 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import statistics
 import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -30,9 +35,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.sessions.backends.signed_cookies import SessionStore  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from petition import abuse  # noqa: E402
+from petition import abuse, log, merkle  # noqa: E402
 from petition.emails import confirmation_url  # noqa: E402
 from petition.models import Petition, Signature, SigningRequest, Suppression  # noqa: E402
 from petition.views import ASKED_AT_SESSION_KEY, PENDING_SESSION_KEY  # noqa: E402
@@ -179,6 +185,61 @@ def forget(email_prefix: str) -> dict[str, int]:
     return deleted
 
 
+def public_log(slug: str, proofs: int) -> dict[str, Any]:
+    """Append the whole count to the log, then time proofs from it, as the API makes them."""
+    petition = Petition.objects.get(slug=slug)
+    started = time.monotonic()
+    appended = log.append_all(petition.pk)
+    append_seconds = time.monotonic() - started
+    head = log.sign_head(petition) or log.latest_head(petition)
+    size = head.size
+    rng = random.Random(size)  # noqa: S311 - which leaves to prove, reproducibly
+    inclusion = []
+    for index in rng.sample(range(size), min(proofs, size)):
+        started = time.perf_counter()
+        path = log.inclusion_proof(petition.pk, index, size)
+        inclusion.append(time.perf_counter() - started)
+        leaf = log.leaves(petition.pk, index, index + 1)[0]
+        merkle.verify_inclusion(merkle.leaf_hash(leaf), index, size, path, bytes(head.root_hash))
+    consistency = []
+    for first in rng.sample(range(1, size), min(proofs // 10, size - 1)):
+        started = time.perf_counter()
+        log.consistency_proof(petition.pk, first, size)
+        consistency.append(time.perf_counter() - started)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('petition_logtile')")
+        tiles_bytes = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT coalesce(sum(pg_column_size(receipt_hash) + pg_column_size(leaf_hash)"
+            " + pg_column_size(log_index)), 0) FROM petition_signature"
+        )
+        columns_bytes = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_relation_size('unique_log_leaf_hash')")
+        index_bytes = cursor.fetchone()[0]
+    return {
+        "leaves": size,
+        "appended": appended,
+        "append_seconds": round(append_seconds, 2),
+        "count": head.count,
+        "signature_count": Signature.objects.counted().filter(petition=petition).count(),
+        "tile_bytes": tiles_bytes,
+        "bytes_per_leaf": round(tiles_bytes / max(size, 1), 1),
+        "signature_columns_bytes_per_leaf": round((columns_bytes + index_bytes) / max(size, 1), 1),
+        "inclusion_ms": milliseconds(inclusion),
+        "consistency_ms": milliseconds(consistency),
+    }
+
+
+def milliseconds(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median": round(statistics.median(ordered) * 1000, 3),
+        "p99": round(ordered[int(len(ordered) * 0.99)] * 1000, 3),
+        "max": round(ordered[-1] * 1000, 3),
+        "samples": len(ordered),
+    }
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.data")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +257,9 @@ def main(argv: list[str]) -> None:
     known_parser.add_argument("--new", type=int, help="new addresses (default: COUNT)")
     forget_parser = commands.add_parser("forget")
     forget_parser.add_argument("--email-prefix", required=True)
+    log_parser = commands.add_parser("log")
+    log_parser.add_argument("slug")
+    log_parser.add_argument("--proofs", type=int, default=500)
     args = parser.parse_args(argv)
     if args.command == "counts":
         result: Any = counts(args.slug, args.email_prefix)
@@ -203,6 +267,8 @@ def main(argv: list[str]) -> None:
         result = pending(args.slug, args.count, args.email_prefix)
     elif args.command == "known":
         result = known(args.slug, args.count, args.email_prefix, args.new)
+    elif args.command == "log":
+        result = public_log(args.slug, args.proofs)
     else:
         result = forget(args.email_prefix)
     json.dump(result, sys.stdout)

@@ -587,9 +587,11 @@ class Tabs:
         width: int = 1280,
         height: int = 900,
         error_statuses: tuple[int, ...] = (),
+        erring_fetches: tuple[str, ...] = (),
     ) -> Page:
         """A new visitor's tab. error_statuses: statuses the test expects a page to answer
-        with (a form with errors: 400); Chromium reports those as console errors."""
+        with (a form with errors: 400), or a script's request to a path starting with one of
+        erring_fetches; Chromium reports those as console errors."""
         context = self.browser.new_context(
             base_url=self.base_url,
             java_script_enabled=javascript,
@@ -598,7 +600,10 @@ class Tabs:
         context.set_default_timeout(10_000)
         context.route("**/*", self._only_here)
         tab = context.new_page()
-        tab.on("console", lambda message: self._on_console(tab, message, error_statuses))
+        tab.on(
+            "console",
+            lambda message: self._on_console(tab, message, error_statuses, erring_fetches),
+        )
         tab.on("pageerror", lambda error: self.problems.append(f"uncaught exception: {error}"))
         self._contexts.append(context)
         return tab
@@ -611,14 +616,25 @@ class Tabs:
         else:
             route.continue_()
 
-    def _on_console(self, tab: Page, message: ConsoleMessage, expected: tuple[int, ...]) -> None:
+    def _on_console(
+        self,
+        tab: Page,
+        message: ConsoleMessage,
+        expected: tuple[int, ...],
+        fetches: tuple[str, ...],
+    ) -> None:
         if message.type != "error":
             return
         document = tab.url.split("#")[0]
         status = re.match(
             r"Failed to load resource: the server responded with a status of (\d+)", message.text
         )
-        if status and int(status[1]) in expected and message.location.get("url") == document:
+        source = message.location.get("url", "")
+        if (
+            status
+            and int(status[1]) in expected
+            and (source == document or urlsplit(source).path.startswith(fetches or ("\0",)))
+        ):
             return
         self.problems.append(f"console error at {message.location}: {message.text}")
 

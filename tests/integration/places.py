@@ -111,6 +111,16 @@ def places() -> dict[str, Place]:
         "invalid link": Place(
             go(reverse("confirm", args=["altered-token"])), "This link does not work", 400
         ),
+        "sharing page with the receipt": Place(
+            with_token("sharing", confirmed(lambda s: make_sharing_token(s, s.receipt))),
+            "Your sharing page",
+        ),
+        "public log": Place(go(reverse("log", args=[MANIFESTO_SLUG])), "A count anyone can check"),
+        "public log, no receipt typed": Place(
+            press(reverse("log", args=[MANIFESTO_SLUG]), "Check my signature"),
+            "A count anyone can check",
+            400,
+        ),
         "privacy notice": Place(go(reverse("privacy")), "Privacy notice"),
         "legal notice": Place(go(reverse("legal")), "Legal notice"),
         "page not found": Place(go(f"{home}no-such-page/"), "Page not found", 404),
@@ -137,6 +147,9 @@ PLACES = [
     "confirm",
     "thank you",
     "sharing page",
+    "sharing page with the receipt",
+    "public log",
+    "public log, no receipt typed",
     "unsubscribe",
     "unsubscribed",
     "withdraw",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('petition', '0006_signing_requests'),
+        ('petition', '0007_public_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
