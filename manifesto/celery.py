@@ -29,6 +29,7 @@ app.conf.task_routes = {
     "petition.tasks.append_to_logs": {"queue": "log"},
     "petition.tasks.append_to_log": {"queue": "log"},
     "petition.tasks.sign_tree_heads": {"queue": "log"},
+    "petition.tasks.reconcile_log": {"queue": "log"},
     "petition.tasks.prepare_update": {"queue": "bulk"},
     "petition.tasks.send_update_batch": {"queue": "bulk"},
     "petition.tasks.resume_updates": {"queue": "bulk"},

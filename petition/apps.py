@@ -16,11 +16,6 @@ class PetitionConfig(AppConfig):
 
         checks.register(tracking.check_webhook_secret, checks.Tags.security, deploy=True)
 
-        # The public log: a logged signature's row that goes leaves its removal behind.
-        from django.db.models.signals import pre_delete
-
         from . import log
-        from .models import Signature
 
-        pre_delete.connect(log.keep_removal, sender=Signature, dispatch_uid="log.keep_removal")
         checks.register(log.check_signing_key, checks.Tags.security, deploy=True)

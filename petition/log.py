@@ -39,11 +39,12 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from . import merkle
-from .models import COUNTED, LogRemoval, LogTile, Petition, Signature, SignatureLog, TreeHead
+from .counting import SETTLE_AFTER
+from .models import LogEntry, LogTile, Petition, Signature, SignatureLog, TreeHead
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ BATCH_SIZE = 10_000
 
 def addition_leaf_hash(receipt_hash: bytes) -> bytes:
     return merkle.leaf_hash(merkle.leaf(merkle.ADDITION, receipt_hash))
+
+
+def leaf_index(petition_id: int, leaf_hash: bytes) -> int | None:
+    """Where the addition leaf of that hash is, while its signature is in the count."""
+    return (
+        _in_the_log()
+        .filter(petition_id=petition_id, leaf_hash=leaf_hash)
+        .values_list("leaf_index", flat=True)
+        .first()
+    )
 
 
 # Tiles.
@@ -226,78 +237,51 @@ def _write_tiles(petition_id: int, size: int, new_leaves: list[bytes]) -> None:
 
 
 def append(petition_id: int, *, limit: int = BATCH_SIZE) -> Batch | None:
-    """Append one batch of the petition's pending additions and removals; None if another
-    batch of this petition is being appended."""
+    """Append the next confirmations to the petition's log, one batch at most; None if
+    another batch of this petition is being appended.
+
+    Confirmations are taken in order (confirmed_at, then id) from where the last batch
+    stopped, as the count's fold takes them: only the last SETTLE_AFTER of them are looked at
+    again, so that one whose transaction committed late still enters. What leaves the count,
+    or comes back to it, is found by `reconcile`.
+    """
     with transaction.atomic():
         SignatureLog.objects.get_or_create(petition_id=petition_id)
         log = _locked(petition_id)
         if log is None:
             return None
-        leaving = list(
-            _for_update(
-                Signature.objects.filter(~COUNTED, petition_id=petition_id, log_index__isnull=False)
-            ).values_list("pk", "receipt_hash")[:limit]
-        )
-        erased = list(
-            LogRemoval.objects.filter(petition_id=petition_id).values_list("pk", "receipt_hash")[
-                : max(0, limit - len(leaving))
-            ]
-        )
+        rows = Signature.objects.counted().filter(petition_id=petition_id)
+        if log.confirmed_through is not None:
+            since = log.confirmed_through
+            rows = rows.filter(
+                Q(confirmed_at__gt=since) | Q(confirmed_at=since, pk__gt=log.confirmed_through_id)
+            )
         entering = list(
-            _for_update(
-                Signature.objects.filter(COUNTED, petition_id=petition_id, log_index__isnull=True)
-            ).values_list("pk", "receipt_hash")[: max(0, limit - len(leaving) - len(erased))]
+            rows.exclude(Exists(_in_the_log().filter(signature_id=OuterRef("pk"))))
+            .order_by("confirmed_at", "pk")
+            .values_list("pk", "receipt_hash", "confirmed_at")[:limit]
         )
-        if not (leaving or erased or entering):
-            return Batch(petition_id, 0, 0, log.size)
-        removals = sorted(bytes(h) for _, h in leaving + erased)
-        # Signatures confirmed outside the site's own flow (bulk loads, or before the log
-        # existed) get a receipt hash here: nobody holds their receipt, and nothing tells
-        # them apart in the log.
-        entering = sorted(
-            ((pk, bytes(h) if h is not None else secrets.token_bytes(32)) for pk, h in entering),
-            key=lambda row: row[1],
-        )
-        new_leaves = [merkle.leaf(merkle.REMOVAL, h) for h in removals]
-        first_addition = log.size + len(new_leaves)
-        new_leaves += [merkle.leaf(merkle.ADDITION, h) for _, h in entering]
-        _write_tiles(petition_id, log.size, new_leaves)
-        _mark(
-            [(pk, None, None, None) for pk, _ in leaving]
-            + [
-                (pk, first_addition + n, h, addition_leaf_hash(h))
-                for n, (pk, h) in enumerate(entering)
-            ]
-        )
-        LogRemoval.objects.filter(pk__in=[pk for pk, _ in erased]).delete()
-        SignatureLog.objects.filter(petition_id=petition_id).update(
-            size=log.size + len(new_leaves),
-            additions=log.additions + len(entering),
-            removals=log.removals + len(removals),
-            updated_at=timezone.now(),
-        )
-        return Batch(petition_id, len(entering), len(removals), log.size + len(new_leaves))
+        horizon = timezone.now() - SETTLE_AFTER
+        settled = [row for row in entering if row[2] <= horizon]
+        if settled:
+            log.confirmed_through, log.confirmed_through_id = settled[-1][2], settled[-1][0]
+        return _append(log, [(pk, digest) for pk, digest, _ in entering], [])
 
 
 def append_all(petition_id: int, *, seconds: float | None = None) -> int:
-    """Append batches until the log has caught up with the count, or for about `seconds`;
-    the number of leaves appended."""
+    """Append batches until the log has caught up with the confirmations, or for about
+    `seconds`; the number of leaves appended."""
     appended = 0
     started = time.monotonic()
-    while (batch := append(petition_id)) is not None and (batch.additions or batch.removals):
-        appended += batch.additions + batch.removals
+    while (batch := append(petition_id)) is not None and batch.additions:
+        appended += batch.additions
         if seconds is not None and time.monotonic() - started > seconds:
             break
     return appended
 
 
-def _for_update(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
-    """The rows a batch takes, locked until it commits: a withdrawal of one of them waits, then
-    sees the leaf it must cancel (keep_removal)."""
-    signatures = signatures.order_by()
-    if connection.vendor == "postgresql":
-        signatures = signatures.select_for_update()
-    return signatures
+def _in_the_log() -> QuerySet[LogEntry]:
+    return LogEntry.objects.filter(leaf_index__isnull=False)
 
 
 def _locked(petition_id: int) -> SignatureLog | None:
@@ -307,42 +291,81 @@ def _locked(petition_id: int) -> SignatureLog | None:
     return rows.first()
 
 
-def _mark(rows: list[tuple[int, int | None, bytes | None, bytes | None]]) -> None:
-    """Set (log_index, receipt_hash, leaf_hash) of many signatures in one statement."""
+def _append(
+    log: SignatureLog, entering: list[tuple[int, bytes | None]], leaving: list[tuple[int, bytes]]
+) -> Batch:
+    """Append removal leaves for `leaving`, then addition leaves for `entering` (signature id,
+    receipt hash), each sorted by receipt hash, so that their order tells nothing of who
+    confirmed or withdrew first; record it all in the same transaction."""
+    # Signatures confirmed outside the site's own flow (bulk loads, or before the log
+    # existed) get a receipt hash here: nobody holds their receipt, and nothing tells them
+    # apart in the log.
+    entering = sorted(
+        ((pk, bytes(h) if h is not None else secrets.token_bytes(32)) for pk, h in entering),
+        key=lambda row: row[1],
+    )
+    leaving = sorted(((pk, bytes(h)) for pk, h in leaving), key=lambda row: row[1])
+    new_leaves = [merkle.leaf(merkle.REMOVAL, h) for _, h in leaving]
+    first_addition = log.size + len(new_leaves)
+    new_leaves += [merkle.leaf(merkle.ADDITION, h) for _, h in entering]
+    if new_leaves:
+        _write_tiles(log.petition_id, log.size, new_leaves)
+        LogEntry.objects.filter(signature_id__in=[pk for pk, _ in leaving]).update(leaf_index=None)
+        _enter(log.petition_id, entering, first_addition)
+    SignatureLog.objects.filter(petition_id=log.petition_id).update(
+        size=log.size + len(new_leaves),
+        additions=log.additions + len(entering),
+        removals=log.removals + len(leaving),
+        confirmed_through=log.confirmed_through,
+        confirmed_through_id=log.confirmed_through_id,
+        updated_at=timezone.now(),
+    )
+    return Batch(log.petition_id, len(entering), len(leaving), log.size + len(new_leaves))
+
+
+def _enter(petition_id: int, rows: list[tuple[int, bytes]], first_index: int) -> None:
+    """Record the signatures (id, receipt hash) whose addition leaves were just appended, from
+    first_index on."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        for pk, index, receipt, leaf in rows:
-            changes = {"log_index": index}
-            if receipt is not None:
-                changes.update(receipt_hash=receipt, leaf_hash=leaf)
-            Signature.objects.filter(pk=pk).update(**changes)
+        LogEntry.objects.bulk_create(
+            [
+                LogEntry(
+                    signature_id=pk,
+                    petition_id=petition_id,
+                    receipt_hash=digest,
+                    leaf_hash=addition_leaf_hash(digest),
+                    leaf_index=index,
+                )
+                for index, (pk, digest) in enumerate(rows, start=first_index)
+            ],
+            update_conflicts=True,
+            unique_fields=["signature_id"],
+            update_fields=["leaf_index"],
+        )
         return
-    table = connection.ops.quote_name(Signature._meta.db_table)
-    update = (
-        f"UPDATE {table} AS s SET log_index = v.log_index, "  # noqa: S608 (quoted name)
-        "receipt_hash = COALESCE(v.receipt_hash, s.receipt_hash), "
-        "leaf_hash = COALESCE(v.leaf_hash, s.leaf_hash) "
-        "FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[]) "
-        "AS v(id, log_index, receipt_hash, leaf_hash) WHERE s.id = v.id"
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    # The hashes travel as one bytea, 32 bytes each: an array of 10,000 hashes would be quoted
+    # value by value, which costs more than the INSERT. PostgreSQL makes the leaf hashes.
+    insert = (
+        f"INSERT INTO {table} (signature_id, petition_id, receipt_hash, leaf_hash, leaf_index) "  # noqa: S608
+        "SELECT (%s::bigint[])[n], %s, digest, sha256('\\x0000'::bytea || digest), %s + n - 1 "
+        "FROM (SELECT n, substring(%s::bytea FROM n * 32 - 31 FOR 32) AS digest "
+        "FROM generate_series(1, %s) AS n) AS v "
+        "ON CONFLICT (signature_id) DO UPDATE SET leaf_index = EXCLUDED.leaf_index"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            update,
-            [list(column) for column in zip(*rows, strict=True)],
+            insert,
+            [
+                [pk for pk, _ in rows],
+                petition_id,
+                first_index,
+                b"".join(digest for _, digest in rows),
+                len(rows),
+            ],
         )
-
-
-def keep_removal(sender: type[Signature], instance: Signature, **kwargs: object) -> None:
-    """Before a logged signature's row goes (withdrawn, deleted), keep what its removal leaf
-    needs: the receipt hash, and nothing else of it."""
-    # Read again, and locked: a batch may have put the signature in the log since the row was
-    # loaded, or be doing so now (it holds the row until it commits).
-    rows = Signature.objects.filter(pk=instance.pk, log_index__isnull=False)
-    if connection.vendor == "postgresql":
-        rows = rows.select_for_update()
-    for digest in rows.values_list("receipt_hash", flat=True):
-        LogRemoval.objects.create(petition_id=instance.petition_id, receipt_hash=bytes(digest))
 
 
 def check_signing_key(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
@@ -527,69 +550,66 @@ def describe(head: TreeHead) -> dict[str, object]:
 
 
 def reconcile(petition_id: int) -> int:
-    """Catch the log up, then check it against the signatures; repair and report any drift.
+    """Bring the log level with the count; the leaves appended.
 
-    Drift comes from changes made behind the site's back (a raw DELETE, a restored backup):
-    a signature the log counts whose row is gone gets its removal leaf; a row that says it is
-    in the log when the log no longer counts its receipt enters it again. Either way the
-    repair is leaves appended, visible to every auditor; the tree itself is never rewritten.
-    Returns the drift found (log count minus counted signatures).
+    Removal leaves for the signatures the log counts that no longer count (withdrawn,
+    invalidated, set aside as suspect, or whose row was deleted behind the site's back), and
+    addition leaves for those that count and are not in the log (cleared by staff, or missed);
+    then whatever the batches have not reached yet. The repair is leaves appended, visible to
+    every auditor; the tree itself is never rewritten.
     """
-    append_all(petition_id)
-    state = SignatureLog.objects.filter(petition_id=petition_id).first()
-    logged = state.count if state else 0
-    counted = Signature.objects.counted().filter(petition_id=petition_id).count()
+    appended = 0
+    while True:
+        with transaction.atomic():
+            SignatureLog.objects.get_or_create(petition_id=petition_id)
+            log = _locked(petition_id)
+            if log is None:
+                return appended
+            counted = Signature.objects.counted().filter(petition_id=petition_id)
+            leaving = list(
+                _in_the_log()
+                .filter(petition_id=petition_id)
+                .exclude(Exists(counted.filter(pk=OuterRef("signature_id"))))
+                .values_list("signature_id", "receipt_hash")[:BATCH_SIZE]
+            )
+            # A signature that comes back keeps the receipt hash it entered with (a bulk-loaded
+            # one has its hash only in its entry).
+            entering = [
+                (pk, known if known is not None else digest)
+                for pk, digest, known in counted.exclude(
+                    Exists(_in_the_log().filter(signature_id=OuterRef("pk")))
+                )
+                .annotate(
+                    known=Subquery(
+                        LogEntry.objects.filter(signature_id=OuterRef("pk")).values("receipt_hash")[
+                            :1
+                        ]
+                    )
+                )
+                .values_list("pk", "receipt_hash", "known")[:BATCH_SIZE]
+            ]
+            if not (leaving or entering):
+                break
+            batch = _append(log, entering, leaving)
+            appended += batch.additions + batch.removals
+    if appended:
+        logger.warning(
+            "The public log of petition %s caught up with its count by %d leaves.",
+            petition_id,
+            appended,
+        )
+    appended += append_all(petition_id)
+    state = SignatureLog.objects.get(petition_id=petition_id)
     stored = recount(petition_id)
-    if stored != logged:
+    if stored != state.count:
         logger.error(
             "The stored leaves of petition %s add up to %d, its log says %d: the tiles were "
             "altered outside the site.",
             petition_id,
             stored,
-            logged,
+            state.count,
         )
-    drift = logged - counted
-    if not drift:
-        return 0
-    live = live_receipts(petition_id)
-    claimed = {
-        bytes(digest): pk
-        for pk, digest in Signature.objects.filter(
-            petition_id=petition_id, log_index__isnull=False
-        ).values_list("pk", "receipt_hash")
-    }
-    with transaction.atomic():
-        gone = [digest for digest in live if digest not in claimed]
-        LogRemoval.objects.bulk_create(
-            [LogRemoval(petition_id=petition_id, receipt_hash=digest) for digest in gone]
-        )
-        stale = [pk for digest, pk in claimed.items() if digest not in live]
-        Signature.objects.filter(pk__in=stale).update(log_index=None)
-    append_all(petition_id)
-    logger.warning(
-        "The public log of petition %s counted %+d against its signatures; repaired with "
-        "%d removals and %d additions.",
-        petition_id,
-        drift,
-        len(gone),
-        len(stale),
-    )
-    return drift
-
-
-def live_receipts(petition_id: int) -> set[bytes]:
-    """The receipt hashes the log counts now: added and not removed since, from the leaves."""
-    live: set[bytes] = set()
-    tiles = LogTile.objects.filter(petition_id=petition_id, level=0).order_by("offset")
-    for (data,) in tiles.values_list("data").iterator():
-        data = bytes(data)
-        for at in range(0, len(data), merkle.LEAF_SIZE):
-            digest = data[at + 1 : at + merkle.LEAF_SIZE]
-            if data[at] == merkle.ADDITION:
-                live.add(digest)
-            else:
-                live.discard(digest)
-    return live
+    return appended
 
 
 # A signer's check, on the site's own page (without JavaScript; with it, the browser checks).
@@ -615,11 +635,7 @@ def check_receipt(petition: Petition, receipt: str) -> ReceiptCheck:
     if head is None:
         return ReceiptCheck(receipt, None)
     wanted = addition_leaf_hash(merkle.receipt_hash(receipt))
-    index = (
-        Signature.objects.filter(petition=petition, leaf_hash=wanted)
-        .values_list("log_index", flat=True)
-        .first()
-    )
+    index = leaf_index(petition.pk, wanted)
     if index is None or index >= head.size:
         return ReceiptCheck(receipt, head)
     path = inclusion_proof(petition.pk, index, head.size)

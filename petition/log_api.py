@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from . import log, merkle
 from .api import CACHE_CONTROL, answer
-from .models import Petition, Signature, TreeHead
+from .models import Petition, TreeHead
 
 # Heads change every few minutes; a page of leaves below a signed size, never.
 HEAD_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
@@ -121,11 +121,7 @@ def inclusion(request: HttpRequest, slug: str) -> HttpResponse:
         wanted = _leaf_hash_asked(request)
     except BadQuery as error:
         return _error(request, str(error), 400)
-    index = (
-        Signature.objects.filter(petition=petition, leaf_hash=wanted)
-        .values_list("log_index", flat=True)
-        .first()
-    )
+    index = log.leaf_index(petition.pk, wanted)
     known = index is not None and index < latest.size
     if not known:
         # The same proof work for a stand-in leaf, chosen by the hash, so the answer's time

@@ -273,12 +273,8 @@ class Signature(models.Model):
     )
 
     # The public log (petition.log) knows a signature only by the SHA-256 of its receipt, a
-    # random value shown once to the signer and kept nowhere here. leaf_hash is the hash of the
-    # leaf that added it, for looking it up; log_index that leaf's place, null while the
-    # signature is not in the log's count.
+    # random value shown once to the signer at confirmation and kept nowhere here.
     receipt_hash = models.BinaryField(max_length=32, null=True, editable=False)
-    leaf_hash = models.BinaryField(max_length=32, null=True, editable=False)
-    log_index = models.BigIntegerField(null=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -306,23 +302,10 @@ class Signature(models.Model):
                 condition=~models.Q(referral_code=""),
                 name="unique_referral_code",
             ),
-            models.UniqueConstraint(fields=["leaf_hash"], name="unique_log_leaf_hash"),
         ]
         indexes = [
             models.Index(fields=["petition", "confirmed_at"], name="signature_confirmed_idx"),
             models.Index(fields=["ip_hash", "created_at"], name="signature_ip_hash_idx"),
-            # What the log's next batch takes (petition.log): the few signatures whose place in
-            # the count changed since, never the million already in it.
-            models.Index(
-                fields=["petition"],
-                condition=COUNTED & models.Q(log_index__isnull=True),
-                name="signature_log_additions_idx",
-            ),
-            models.Index(
-                fields=["petition"],
-                condition=~COUNTED & models.Q(log_index__isnull=False),
-                name="signature_log_removals_idx",
-            ),
             # What the sweep for unsent confirmation e-mails and the deletion of stale pending
             # signatures look through: the pending few, never the confirmed million.
             models.Index(
@@ -957,7 +940,8 @@ class AbuseReport(models.Model):
 
 
 class SignatureLog(models.Model):
-    """Where a petition's public log stands (petition.log): its size and what it adds up to."""
+    """Where a petition's public log stands (petition.log): its size, what it adds up to, and
+    how far through the confirmations (confirmed_at, then id) its batches have gone."""
 
     petition = models.OneToOneField(
         Petition, on_delete=models.PROTECT, primary_key=True, related_name="log"
@@ -965,6 +949,8 @@ class SignatureLog(models.Model):
     size = models.BigIntegerField(default=0)
     additions = models.BigIntegerField(default=0)
     removals = models.BigIntegerField(default=0)
+    confirmed_through = models.DateTimeField(null=True)
+    confirmed_through_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -996,16 +982,26 @@ class LogTile(models.Model):
         return f"{self.petition_id}/{self.level}/{self.offset}"
 
 
-class LogRemoval(models.Model):
-    """A logged signature that was erased (withdrawn or deleted) before the log recorded its
-    removal: the receipt hash is all that is left of it, until the next batch appends it."""
+class LogEntry(models.Model):
+    """A signature as the public log knows it (petition.log): its receipt hash, and while it
+    is in the count, the index of the leaf that added it. Not a foreign key: when a signature's
+    row goes, withdrawn or deleted, its entry stays until the log has recorded its removal,
+    and then holds nothing that leads back to anyone."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="+")
+    signature_id = models.BigIntegerField(primary_key=True)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     receipt_hash = models.BinaryField(max_length=32)
-    created_at = models.DateTimeField(default=timezone.now)
+    # SHA-256(0x00 || 0x00 || receipt_hash): how a receipt is looked up.
+    leaf_hash = models.BinaryField(max_length=32)
+    leaf_index = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["leaf_hash"], name="unique_log_leaf_hash")]
 
     def __str__(self) -> str:
-        return f"{self.petition_id}: removal"
+        return f"{self.petition_id}: leaf {self.leaf_index}"
 
 
 class TreeHead(models.Model):

@@ -24,6 +24,7 @@ import manifesto.celery  # noqa: F401
 from . import abuse, counting, figures, log, mailings, privacy, services
 from .emails import build_message, build_staff_message, confirmation_url
 from .models import Petition, SigningRequest, StaffEvent, Update
+from .queueing import after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,10 @@ def fold_count(petition_id: int) -> None:
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def refresh_signature_count(petition_id: int) -> None:
-    """Recount one petition exactly, repairing any drift of its running count."""
+    """Recount one petition exactly, repairing any drift of its running count; its public
+    log follows (what changed the count was not a confirmation)."""
     counting.reconcile(petition_id)
+    after_commit("petition.tasks.reconcile_log", petition_id)
 
 
 @shared_task
@@ -130,7 +133,14 @@ def reconcile_counts() -> None:
     """Periodic exact recount of every petition and its public log: repairs and logs any
     drift (the log's repair is leaves appended, never a rewrite)."""
     _count_each(Petition.objects.all(), counting.reconcile)
-    _count_each(Petition.objects.all(), log.reconcile)
+    for petition_id in Petition.objects.values_list("pk", flat=True):
+        after_commit("petition.tasks.reconcile_log", petition_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def reconcile_log(petition_id: int) -> None:
+    """Bring one petition's public log level with its count: removals, returns, repairs."""
+    _count_each(Petition.objects.filter(pk=petition_id), log.reconcile)
 
 
 @shared_task(expires=30)

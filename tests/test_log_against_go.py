@@ -74,7 +74,7 @@ def test_go_verifies_our_heads_roots_and_proofs_and_makes_the_same_proofs(go_che
     Signature.objects.filter(pk__in=Signature.objects.order_by("pk").values("pk")[:5]).update(
         invalidated_at=now
     )
-    log.append_all(petition.pk)
+    log.reconcile(petition.pk)
     head = log.sign_head(petition, now=datetime(2026, 12, 7, 9, tzinfo=UTC))
     size = head.size
     described = log.describe(head)

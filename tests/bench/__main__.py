@@ -2037,8 +2037,8 @@ def log_rows(figures: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
         (
             "public log: storage a leaf",
             f"{figures['bytes_per_leaf']:.1f} bytes (tiles, with their table and index); "
-            f"{figures['signature_columns_bytes_per_leaf']:.1f} bytes more on each signature "
-            "(receipt and leaf hashes, index)",
+            f"{figures['entry_bytes_per_leaf']:.1f} bytes of entries (each signature's receipt "
+            "and leaf hashes and place, for receipts' lookups), and 33 on each signature",
             f"< {TARGET_LOG_BYTES_PER_LEAF:.0f} bytes",
             verdict(figures["bytes_per_leaf"] < TARGET_LOG_BYTES_PER_LEAF),
         ),

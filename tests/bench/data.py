@@ -209,13 +209,8 @@ def public_log(slug: str, proofs: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('petition_logtile')")
         tiles_bytes = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT coalesce(sum(pg_column_size(receipt_hash) + pg_column_size(leaf_hash)"
-            " + pg_column_size(log_index)), 0) FROM petition_signature"
-        )
-        columns_bytes = cursor.fetchone()[0]
-        cursor.execute("SELECT pg_relation_size('unique_log_leaf_hash')")
-        index_bytes = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_total_relation_size('petition_logentry')")
+        entries_bytes = cursor.fetchone()[0]
     return {
         "leaves": size,
         "appended": appended,
@@ -224,7 +219,7 @@ def public_log(slug: str, proofs: int) -> dict[str, Any]:
         "signature_count": Signature.objects.counted().filter(petition=petition).count(),
         "tile_bytes": tiles_bytes,
         "bytes_per_leaf": round(tiles_bytes / max(size, 1), 1),
-        "signature_columns_bytes_per_leaf": round((columns_bytes + index_bytes) / max(size, 1), 1),
+        "entry_bytes_per_leaf": round(entries_bytes / max(size, 1), 1),
         "inclusion_ms": milliseconds(inclusion),
         "consistency_ms": milliseconds(consistency),
     }

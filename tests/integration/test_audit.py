@@ -68,7 +68,7 @@ def signed_log(petition: Petition) -> tuple[Petition, str]:
     Signature.objects.filter(pk__in=Signature.objects.order_by("pk").values("pk")[:3]).update(
         invalidated_at=timezone.now()
     )
-    log.append_all(petition.pk)
+    log.reconcile(petition.pk)
     log.sign_head(petition, now=MONDAY + timedelta(days=1))
     return petition, signer.receipt
 
