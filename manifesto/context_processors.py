@@ -40,3 +40,18 @@ def open_graph(request: HttpRequest) -> dict:
             "image": settings.SITE_URL + static(f"img/share-{language}.png"),
         },
     }
+
+
+def staff_account_pages(request: HttpRequest) -> dict:
+    """The admin's own context (header, user links, sidebar) for the staff pages that are not
+    the admin's: sign-in, second factors, sessions. Only those pay for it."""
+    match = getattr(request, "resolver_match", None)
+    name = match.url_name if match is not None else ""
+    if not name or not (name.startswith(("account_", "mfa_")) or name == "staff_sessions"):
+        return {}
+    from django.contrib import admin
+
+    return {
+        **admin.site.each_context(request),
+        "reauthentication_minutes": settings.STAFF_REAUTHENTICATION_SECONDS // 60,
+    }

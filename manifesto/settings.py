@@ -55,6 +55,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "anymail",
+    # Staff sign in through allauth: a password, then a second factor (allauth.mfa: passkeys,
+    # authenticator apps, recovery codes). See petition.staff.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "manifesto",
     "petition",
 ]
@@ -70,6 +75,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # allauth's login stages and its requests to reauthenticate.
+    "allauth.account.middleware.AccountMiddleware",
+    # No admin page for a session that has not passed a second factor, nor for one that ended.
+    "manifesto.middleware.StaffAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns django-ratelimit's refusal (a PermissionDenied, hence a 403) into RATELIMIT_VIEW's 429.
@@ -94,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "manifesto.context_processors.alternate_languages",
                 "manifesto.context_processors.open_graph",
+                "manifesto.context_processors.staff_account_pages",
             ],
         },
     },
@@ -242,6 +252,48 @@ RESEND_RATE_PER_EMAIL = os.environ.get("RESEND_RATE_PER_EMAIL", "3/h")
 SIGN_RATE_PER_PETITION = os.environ.get("SIGN_RATE_PER_PETITION", "600/s")
 # Staff login attempts, per client address and per username.
 LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/15m")
+
+# Staff accounts (petition.staff). The admin's login is allauth's, with a second factor that
+# every staff account must have: passkeys (WebAuthn), an authenticator app (TOTP), and recovery
+# codes for when both are lost.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "admin:index"
+LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_ADAPTER = "manifesto.accounts.StaffAccountAdapter"
+MFA_ADAPTER = "manifesto.accounts.StaffMFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# The site sends its own notices to staff, in their language, through Celery (petition.staff).
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+MFA_SUPPORTED_TYPES = ["webauthn", "totp", "recovery_codes"]
+MFA_FORMS = {
+    "add_webauthn": "manifesto.accounts.StaffAddWebAuthnForm",
+    "authenticate_webauthn": "manifesto.accounts.StaffAuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "manifesto.accounts.StaffReauthenticateWebAuthnForm",
+}
+# Staff accounts are made by a superuser, with no address to verify first.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "CAMELEON")
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# A code of the 30 seconds before or after is taken too: phones' clocks drift. Each code works
+# once.
+MFA_TOTP_TOLERANCE = 1
+# The second factor is asked again before the dangerous actions (exporting signatures, sending
+# an update, bulk decisions, staff accounts' permissions and factors) if it was not used in the
+# last STAFF_REAUTHENTICATION_SECONDS.
+STAFF_REAUTHENTICATION_SECONDS = int(os.environ.get("STAFF_REAUTHENTICATION_SECONDS", "600"))
+ACCOUNT_REAUTHENTICATION_TIMEOUT = STAFF_REAUTHENTICATION_SECONDS
+# Reauthentication by a second factor or, for a member still enrolling a first, the password;
+# never by a code sent by e-mail (an inbox is no second factor).
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]
+# A staff session ends this long after its login (a working day) and after this long unused.
+STAFF_SESSION_MAX_AGE = int(os.environ.get("STAFF_SESSION_MAX_AGE", str(10 * 3600)))
+STAFF_SESSION_IDLE_TIMEOUT = int(os.environ.get("STAFF_SESSION_IDLE_TIMEOUT", "3600"))
+# The record of staff accounts (logins, second factors) is kept this long.
+STAFF_EVENTS_RETENTION_DAYS = int(os.environ.get("STAFF_EVENTS_RETENTION_DAYS", "365"))
 
 # Fraud rules (petition.abuse). Suspect signatures are kept but not counted until staff clear them.
 # Faster than this from the page's rendering to the signing: not a person typing.

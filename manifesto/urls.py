@@ -1,3 +1,4 @@
+from allauth.account import views as account_views
 from anymail.urls import urlpatterns as anymail_urlpatterns
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
@@ -26,7 +27,20 @@ urlpatterns = [
         path("", views.home, name="home"),
         path(_("privacy/"), views.privacy, name="privacy"),
         path(_("legal-notice/"), views.legal, name="legal"),
-        path(f"{settings.ADMIN_PATH}login/", views.staff_login, name="staff_login"),
+        # Staff sign in through allauth (a password, then a second factor), at the admin's own
+        # address; only the parts of allauth that staff use are served (no sign-up, no
+        # password reset by e-mail).
+        path(f"{settings.ADMIN_PATH}login/", views.staff_login, name="account_login"),
+        path(f"{settings.ADMIN_PATH}account/logout/", account_views.logout, name="account_logout"),
+        path(
+            f"{settings.ADMIN_PATH}account/reauthenticate/",
+            account_views.reauthenticate,
+            name="account_reauthenticate",
+        ),
+        path(f"{settings.ADMIN_PATH}account/2fa/", include("allauth.mfa.urls")),
+        path(
+            f"{settings.ADMIN_PATH}account/sessions/", views.staff_sessions, name="staff_sessions"
+        ),
         path(settings.ADMIN_PATH, admin.site.urls),
         path("", include("petition.urls")),
     ),

@@ -1,14 +1,19 @@
 """This campaign's own pages: the manifesto as home page, and the notices."""
 
+from allauth.account import views as account_views
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import ngettext
 from django.views import i18n
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from petition import staff
+from petition.models import StaffSession
 from petition.views import petition_page
 
 
@@ -24,6 +29,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "pending_days": settings.PENDING_RETENTION_DAYS,
         "ip_days": settings.IP_HASH_RETENTION_DAYS,
         "anonymise_days": settings.ANONYMISE_AFTER_DAYS,
+        "staff_days": settings.STAFF_EVENTS_RETENTION_DAYS,
     }
     return render(request, "manifesto/privacy.html", context)
 
@@ -53,7 +59,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def _login_username(group: str, request: HttpRequest) -> str:
-    return request.POST.get("username", "").strip().lower()
+    return request.POST.get("login", "").strip().lower()
 
 
 @ratelimit(group="staff-login", key="ip", rate=lambda g, r: settings.LOGIN_RATE, method="POST")
@@ -64,6 +70,28 @@ def _login_username(group: str, request: HttpRequest) -> str:
     method="POST",
 )
 def staff_login(request: HttpRequest) -> HttpResponse:
-    """The admin's login, with its attempts limited per client address and per username, so
-    that nobody can try passwords at speed."""
-    return admin.site.login(request)
+    """The admin's login (allauth's: the password, then the second factor), with its attempts
+    limited per client address and per username, so that nobody can try passwords at speed."""
+    return account_views.login(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_sessions(request: HttpRequest) -> HttpResponse:
+    """The staff member's signed-in browsers, and a button to end all but this one."""
+    if request.method == "POST":
+        ended = staff.end_other_sessions(request)
+        messages.success(
+            request,
+            ngettext("%(count)d other session ended.", "%(count)d other sessions ended.", ended)
+            % {"count": ended},
+        )
+        return redirect("staff_sessions")
+    current = request.session.get(staff.SESSION_KEY)
+    sessions = StaffSession.objects.filter(user_id=request.user.pk).order_by("-last_seen_at")
+    context = {
+        "sessions": [(session, session.key == current) for session in sessions],
+        "max_age_hours": settings.STAFF_SESSION_MAX_AGE // 3600,
+        "idle_minutes": settings.STAFF_SESSION_IDLE_TIMEOUT // 60,
+    }
+    return render(request, "admin/staff/sessions.html", context)

@@ -9,7 +9,10 @@ class PetitionConfig(AppConfig):
 
     def ready(self) -> None:
         # Bounces and complaints reported by the mail provider's webhooks (anymail's signal).
-        from . import tracking
+        from . import staff, tracking
+
+        # Staff logins, second factors and sessions (petition.staff).
+        staff.connect()
 
         checks.register(tracking.check_webhook_secret, checks.Tags.security, deploy=True)
 

@@ -1023,3 +1023,85 @@ class TreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}: {self.size} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class StaffEvent(models.Model):
+    """What happened to a staff account (petition.staff): logins, failed ones, second factors
+    added, used or removed, reauthentications, sessions ended. Staff read it; nobody edits it.
+
+    The client address is kept only as a keyed hash, as for signatures.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        SECOND_FACTOR_FAILED = "second_factor_failed", _("wrong second factor")
+        REAUTHENTICATED = "reauthenticated", _("second factor given again")
+        FACTOR_ADDED = "factor_added", _("second factor added")
+        FACTOR_REMOVED = "factor_removed", _("second factor removed")
+        RECOVERY_CODES_GENERATED = "recovery_codes", _("new recovery codes")
+        RECOVERY_CODE_USED = "recovery_code_used", _("recovery code used")
+        FACTORS_RESET = "factors_reset", _("second factors reset")
+        SESSIONS_ENDED = "sessions_ended", _("other sessions ended")
+        LOGOUT = "logout", _("logout")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    # Kept as text as well, so that the record outlives the account; empty for a failed login
+    # with a name no account has (which could be a password typed in the wrong field).
+    username = models.CharField(_("account name"), max_length=150, blank=True)
+    kind = models.CharField(_("event"), max_length=24, choices=Kind.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    ip_hash = models.CharField(_("client address (keyed hash)"), max_length=32, blank=True)
+    # The browser, by the random identifier of its staff cookie: tells a new browser from a
+    # known one.
+    browser = models.CharField(_("browser"), max_length=32, blank=True)
+    user_agent = models.CharField(_("browser software"), max_length=200, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # Who did it, when it is not the account's owner (a superuser resetting factors).
+    actor = models.CharField(_("done by"), max_length=150, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="fr")
+    notified_at = models.DateTimeField(_("owner notified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff account event")
+        verbose_name_plural = _("staff account events")
+        ordering = ["-at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.at)
+        return f"{self.username or '—'} {self.get_kind_display()} {when:%Y-%m-%d %H:%M}"
+
+
+class StaffSession(models.Model):
+    """A staff member's signed-in browser. Sessions live in a signed cookie, which the server
+    cannot take back: this row is what the cookie must still match (petition.staff). Deleting
+    it ends the session wherever the cookie is."""
+
+    key = models.CharField(max_length=43, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    started_at = models.DateTimeField(_("signed in at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    ip_hash = models.CharField(_("client address (keyed hash)"), max_length=32, blank=True)
+    user_agent = models.CharField(_("browser software"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("staff session")
+        verbose_name_plural = _("staff sessions")
+        ordering = ["-last_seen_at"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"

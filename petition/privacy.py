@@ -17,7 +17,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .models import MailboxAllowance, Petition, Signature, SigningRequest
+from .models import MailboxAllowance, Petition, Signature, SigningRequest, StaffEvent, StaffSession
 from .queueing import after_commit
 
 
@@ -29,6 +29,7 @@ class Retention:
     address_hashes_dropped: int
     anonymised: int
     allowances_dropped: int = 0
+    staff_events_deleted: int = 0
 
 
 def apply_retention() -> Retention:
@@ -37,7 +38,20 @@ def apply_retention() -> Retention:
         address_hashes_dropped=drop_old_address_hashes(),
         anonymised=anonymise_closed_petitions(),
         allowances_dropped=drop_spent_allowances(),
+        staff_events_deleted=delete_old_staff_records(),
     )
+
+
+def delete_old_staff_records() -> int:
+    """The record of staff accounts is kept STAFF_EVENTS_RETENTION_DAYS; sessions ended long
+    ago (expired, never signed out) go with them."""
+    now = timezone.now()
+    StaffSession.objects.filter(
+        last_seen_at__lt=now - timedelta(seconds=settings.STAFF_SESSION_MAX_AGE)
+    ).delete()
+    cutoff = now - timedelta(days=settings.STAFF_EVENTS_RETENTION_DAYS)
+    deleted, _ = StaffEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
 
 
 def drop_spent_allowances() -> int:

@@ -15,14 +15,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import OperationalError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 # The site's Celery app, through which the shared tasks below are sent: it must exist before
 # the first is, and is imported here rather than when Django starts (see manifesto/__init__.py).
 import manifesto.celery  # noqa: F401
 
 from . import abuse, counting, figures, log, mailings, privacy, services
-from .emails import build_message, confirmation_url
-from .models import Petition, SigningRequest, Update
+from .emails import build_message, build_staff_message, confirmation_url
+from .models import Petition, SigningRequest, StaffEvent, Update
 from .queueing import after_commit
 
 logger = logging.getLogger(__name__)
@@ -244,6 +245,23 @@ def resume_updates() -> None:
         prepare_update.delay(update_id)
     for update_id in plan.send:
         send_update_batch.delay(update_id)
+
+
+# Staff accounts (petition.staff).
+
+
+@shared_task(**MAIL_RETRY)
+def send_staff_notice(event_id: int) -> bool:
+    """Tell a staff member, by e-mail, of a login from a new browser or a change to their second
+    factors. Sent once: an event whose notice left is not sent again."""
+    event = StaffEvent.objects.select_related("user").filter(pk=event_id).first()
+    if event is None or event.notified_at is not None or event.user is None:
+        return False
+    if not event.user.email:
+        return False
+    build_staff_message(event).send()
+    StaffEvent.objects.filter(pk=event.pk).update(notified_at=timezone.now())
+    return True
 
 
 # Abuse and privacy.

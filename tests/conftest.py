@@ -13,12 +13,23 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from allauth.core import context as allauth_context
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from allauth.mfa.utils import decrypt
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 from django.core.mail import EmailMessage
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
@@ -130,6 +141,63 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+# Staff and their second factor. Every staff page needs a session that passed the member's second
+# factor (petition.staff): the tests' force_login gives each member of staff an authenticator app,
+# enrolled through allauth, and passes it with a code of that app, checked by allauth's own login
+# form, so that the requirement stays on everywhere.
+
+plain_force_login = Client.force_login
+
+
+def totp_secret(user: object) -> str:
+    """The secret of a staff member's authenticator app, enrolled through allauth if need be."""
+    found = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()
+    if found is not None:
+        return decrypt(found.data["secret"])
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_codes(secret: str) -> list[str]:
+    """The codes an authenticator app shows now, and just before and after (the site takes
+    all three: MFA_TOTP_TOLERANCE). Each is taken once."""
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
+    return [format_hotp_value(hotp_value(secret, n)) for n in (counter, counter + 1, counter - 1)]
+
+
+def pass_second_factor(client: Client, user: object) -> None:
+    """What the login's second step does, in this client's session: a code of the member's
+    app, checked by allauth's form, and the session marked as having passed it."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    request.session = client.session
+    request.user = user
+    secret = totp_secret(user)
+    with allauth_context.request_context(request):
+        for code in totp_codes(secret):
+            form = AuthenticateForm(user=user, data={"code": code})
+            if form.is_valid():
+                form.save()
+                break
+        else:
+            raise AssertionError(f"no code of {user} was taken: {form.errors}")
+    request.session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
+
+
+def force_login_with_second_factor(self: Client, user: object, backend: str | None = None) -> None:
+    plain_force_login(self, user, backend)
+    if user.is_staff:
+        pass_second_factor(self, user)
+
+
+@pytest.fixture(autouse=True)
+def staff_pass_their_second_factor(monkeypatch) -> None:
+    """client.force_login(member of staff): signed in, with an authenticator app passed."""
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
 
 
 @pytest.fixture

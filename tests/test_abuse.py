@@ -393,10 +393,10 @@ def test_staff_login_attempts_are_limited(client, admin_user, settings, lang, ur
     settings.LOGIN_RATE = "3/m"
     login = url(lang, "admin:login")
     answers = [
-        client.post(login, {"username": "admin", "password": "wrong"}).status_code for _ in range(4)
+        client.post(login, {"login": "admin", "password": "wrong"}).status_code for _ in range(4)
     ]
 
     assert answers == [200, 200, 200, 429]
-    refused = client.post(login, {"username": "admin", "password": "password"})
+    refused = client.post(login, {"login": "admin", "password": "password"})
     assert refused.status_code == 429, "not even the right password, once limited"
     assert translated(lang, "Too many attempts") in refused.content.decode()

@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import hypothesis
 import pytest
+from allauth.mfa.models import Authenticator
 from asgiref.sync import async_to_sync
 from django.core import mail
 from django.core.exceptions import BadRequest
@@ -38,7 +39,7 @@ from petition.tokens import (
     make_unsubscribe_token,
     make_withdrawal_token,
 )
-from tests.conftest import signing_form
+from tests.conftest import signing_form, totp_secret
 
 LANGUAGES = ["fr", "en"]
 WEBHOOK = "/anymail/brevo/tracking/"
@@ -246,6 +247,7 @@ def read_query(query: str) -> str:
 def no_rate_limits(settings):
     # The properties are about the views: a 429 after a few examples would hide them.
     settings.RATELIMIT_ENABLE = False
+    settings.ACCOUNT_RATE_LIMITS = False
 
 
 @pytest.fixture
@@ -555,6 +557,11 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
             "/api/petitions/stop-cyberpedocriminalite/",
             "/i18n/setlang/",
             "/fr/admin/login/",
+            "/en/admin/account/2fa/",
+            "/fr/admin/account/2fa/authenticate/",
+            "/fr/admin/account/2fa/reauthenticate/",
+            "/en/admin/account/2fa/webauthn/add/",
+            "/fr/admin/account/sessions/",
             WEBHOOK,
         ]
     ),
@@ -687,11 +694,7 @@ def test_the_counter_api_answers_json_or_not_found(
 # ---------------------------------------------------------------------------------------------
 # The staff's login form.
 
-# Django's own message, from its catalogues.
-INVALID_LOGIN = (
-    "Please enter the correct %(username)s and password for a staff account. Note that both "
-    "fields may be case-sensitive."
-)
+INVALID_LOGIN = "The username or the password is not right."
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -702,7 +705,7 @@ def test_the_admin_login_form_refuses_hostile_credentials_in_the_visitors_langua
 ):
     response = visitor.post(
         f"/{lang}/admin/login/?{urlencode({'next': next_page})}",
-        {"username": username, "password": password, "next": next_page},
+        {"login": username, "password": password, "next": next_page},
     )
 
     assert response.status_code == 200
@@ -710,8 +713,81 @@ def test_the_admin_login_form_refuses_hostile_credentials_in_the_visitors_langua
     assert "_auth_user_id" not in visitor.session
     assert_not_reflected(response, username, password, next_page)
     if response.context["form"].non_field_errors():
-        wrong = translated(lang, INVALID_LOGIN) % {"username": translated(lang, "username")}
-        assert wrong in html(response).text
+        assert translated(lang, INVALID_LOGIN) in html(response).text
+
+
+# The second factor's forms: the login's second step, and a signed-in member's own pages.
+
+CREDENTIALS = st.one_of(
+    hostile_text,
+    st.sampled_from(
+        [
+            "{}",
+            "[]",
+            "null",
+            '{"id": "x", "type": "public-key", "response": {}}',
+            '{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": '
+            '{"clientDataJSON": "e30", "attestationObject": "oA", "authenticatorData": "AA", '
+            '"signature": "AA"}, "clientExtensionResults": {}}',
+            '{"id": "AAAA", "rawId": 5, "type": "public-key", "response": '
+            '{"clientDataJSON": "e30", "attestationObject": "oA"}}',
+            '{"id": "AAAA", "rawId": "AAAA", "type": "x", "response": {"clientDataJSON": "!!", '
+            '"attestationObject": "!!", "authenticatorData": "!!", "signature": "!!"}}',
+        ]
+    ),
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(code=hostile_text, credential=CREDENTIALS)
+def test_the_logins_second_step_refuses_hostile_codes_and_credentials(
+    visitor, admin_user, lang, code, credential
+):
+    totp_secret(admin_user)
+    visitor.post(f"/{lang}/admin/login/", {"login": "admin", "password": "password"})
+    step = f"/{lang}/admin/account/2fa/authenticate/"
+
+    for data in ({"code": code}, {"credential": credential}):
+        response = visitor.post(step, data)
+        no_server_error(response)
+        assert response.status_code in {200, 302}
+        if response.status_code == 200:
+            assert page_language(response) == lang
+        assert_not_reflected(response, code, credential)
+        assert "_auth_user_id" not in visitor.session
+
+
+@pytest.fixture
+def signed_in(visitor, admin_user) -> Client:
+    visitor.force_login(admin_user)
+    return visitor
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(code=hostile_text, name=hostile_text, credential=CREDENTIALS)
+def test_a_members_own_pages_refuse_hostile_codes_names_and_credentials(
+    signed_in, admin_user, lang, code, name, credential
+):
+    visitor = signed_in
+    posts = [
+        ("account/2fa/reauthenticate/", {"code": code}),
+        ("account/2fa/webauthn/reauthenticate/", {"credential": credential}),
+        ("account/2fa/webauthn/add/", {"name": name, "credential": credential}),
+        ("account/2fa/totp/activate/", {"code": code}),
+        ("account/2fa/recovery-codes/generate/", {"code": code}),
+        ("account/reauthenticate/", {"password": code}),
+        ("account/sessions/", {"end": name}),
+    ]
+    for path, data in posts:
+        response = visitor.post(f"/{lang}/admin/{path}", data)
+        no_server_error(response)
+        assert response.status_code in {200, 302, 403, 404}, path
+        if response.status_code == 200:
+            assert page_language(response) == lang, path
+        assert_not_reflected(response, code, name, credential)
+    assert Authenticator.objects.filter(user=admin_user, type="webauthn").count() == 0
 
 
 # ---------------------------------------------------------------------------------------------

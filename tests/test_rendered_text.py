@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from allauth.mfa.models import Authenticator
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -38,11 +39,12 @@ from django.test.signals import template_rendered
 from django.urls import Resolver404, URLResolver, get_resolver, resolve, translate_url
 from django.utils import timezone, translation
 
-from petition import abuse, figures, mailings
+from petition import abuse, figures, mailings, tasks
 from petition.models import (
     ConsentWording,
     ExportRecord,
     Signature,
+    StaffEvent,
     Suppression,
     Switches,
     Update,
@@ -50,14 +52,17 @@ from petition.models import (
 )
 from petition.tokens import make_sharing_token, make_unsubscribe_token, make_withdrawal_token
 from petition.views import CSRF_SLOT, REFERRAL_SLOT
+from tests import passkeys
 from tests.conftest import (
     Element,
     parse_html,
     receipt_in,
     signing_form,
+    totp_codes,
     translated_in,
     write_update,
 )
+from tests.passkeys import SoftPasskey, page_data
 
 LANGUAGES = ["fr", "en"]
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
@@ -386,9 +391,14 @@ NOT_PAGES = {
     "admin:jsi18n",  # a script: the admin's translations
     "admin:autocomplete",  # JSON
     "admin:view_on_site",  # redirects to the object's public page
-    "admin:login",  # staff_login answers at its address
+    "admin:login",  # account_login (the staff's login) answers at its address
+    "mfa_download_recovery_codes",  # a text file
 }
-STAFF_OUTSIDE_ADMIN = {"staff_login"}
+
+
+def is_staff_outside_admin(name: str) -> bool:
+    """The staff's pages that are not Django's admin: sign-in, second factors, sessions."""
+    return name.startswith(("account_", "mfa_")) or name == "staff_sessions"
 
 
 def page_names(*, staff: bool) -> set[str]:
@@ -399,7 +409,7 @@ def page_names(*, staff: bool) -> set[str]:
         # The mail provider's webhook, which only the provider calls.
         if not name.startswith("anymail:")
     }
-    staff_names = {n for n in names if n.startswith("admin:")} | STAFF_OUTSIDE_ADMIN
+    staff_names = {n for n in names if n.startswith("admin:") or is_staff_outside_admin(n)}
     return staff_names if staff else names - staff_names
 
 
@@ -666,7 +676,7 @@ def test_no_public_page_shows_template_text(
     assert page_names(staff=False) - proof.url_names == set(), "public pages not read"
     # 403.html: only the admin refuses a page (test below); 503.html: the database outage test.
     unread = site_templates("") - site_templates(
-        "admin/", "petition/email/", "403.html", "503.html"
+        "admin/", "account/", "mfa/", "petition/email/", "403.html", "503.html"
     )
     assert unread - rendered_templates == set(), "templates not rendered"
 
@@ -698,6 +708,9 @@ def test_the_database_outage_page_shows_no_template_text(requires_postgresql, cl
 # Every staff page.
 
 
+# allauth reports a second factor added once its transaction has committed, within the request:
+# this test commits for real, as production does.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_no_staff_page_shows_template_text(
     lang,
@@ -718,9 +731,15 @@ def test_no_staff_page_shows_template_text(
 
     # The login page, as anyone meets it.
     visitor = Client()
-    login = url(lang, "staff_login")
+    login = url(lang, "account_login")
     proof.get("login", visitor, login)
-    proof.post("login refused", visitor, login, {"username": "admin", "password": "wrong"})
+    proof.post(
+        "login refused",
+        visitor,
+        login,
+        {"login": "admin", "password": "wrong"},
+        shows="The username or the password is not right.",
+    )
 
     # What the fixture's pages do not show yet: an abuse report, the words of consent, a
     # signer whose address bounced and complained, signers who asked for news, a group.
@@ -770,6 +789,7 @@ def test_no_staff_page_shows_template_text(
         "petition_switches": Switches.current(),
         "auth_user": admin_user,
         "auth_group": group,
+        "petition_staffevent": StaffEvent.objects.first(),
     }
     for model, instance in objects.items():
         for view in ("changelist", "add"):
@@ -778,6 +798,7 @@ def test_no_staff_page_shows_template_text(
             plain.setdefault(admin_url(f"{model}_{view}", instance.pk), f"{model} {view}")
     plain[admin_url("petition_abusereport_change", empty_report.pk)] = "empty abuse report"
     plain[admin_url("auth_user_password_change", admin_user.pk)] = "a user's password"
+    plain[admin_url("auth_user_reset_factors", admin_user.pk)] = "a user's second factors"
     plain[admin_url("app_list", "auth")] = "auth app"
     client.force_login(admin_user)
     for page, name in plain.items():
@@ -891,11 +912,147 @@ def test_no_staff_page_shows_template_text(
     clerk_client.force_login(clerk)
     proof.get("export refused", clerk_client, export, status=403, shows="Access denied")
     proof.get("password changed", client, admin_url("password_change_done"))
+    read_staff_account_pages(proof, lang, url, django_user_model, rendered_templates)
     proof.post("logged out", client, admin_url("logout"), {})
 
     proof.assert_nothing_amiss()
     assert page_names(staff=True) - proof.url_names == set(), "staff pages not read"
-    assert site_templates("admin/", "403.html") - rendered_templates == set()
+    assert site_templates("admin/", "account/", "mfa/", "403.html") - rendered_templates == set()
+
+
+def read_staff_account_pages(proof, lang, url, django_user_model, rendered_templates) -> None:
+    """The staff's sign-in and their own pages: the login's second step, enrolling a first
+    factor, passkeys, authenticator app, recovery codes, confirming it is them, sessions."""
+    login = url(lang, "account_login")
+    halfway = Client()
+    halfway.post(login, {"login": "admin", "password": "password"})
+    step = url(lang, "mfa_authenticate")
+    proof.get("second step", halfway, step)
+    proof.post(
+        "second step, wrong code",
+        halfway,
+        step,
+        {"code": "000000"},
+        shows="This code is not right, or was used already.",
+    )
+
+    django_user_model.objects.create_user(
+        "newcomer", "newcomer@example.org", "pw-newcomer", is_staff=True
+    )
+    member = Client(HTTP_HOST=passkeys.HOST)
+    proof.post(
+        "signed in without a factor yet",
+        member,
+        login,
+        {"login": "newcomer", "password": "pw-newcomer"},
+        shows="Enrol a second factor to reach the staff pages",
+    )
+    proof.get("password asked again", member, url(lang, "account_reauthenticate"))
+    proof.post(
+        "password asked again, wrong",
+        member,
+        url(lang, "account_reauthenticate"),
+        {"password": "wrong"},
+    )
+    activate = url(lang, "mfa_activate_totp")
+    page = proof.get("authenticator app", member, activate)
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.content.decode())[1]
+    proof.post(
+        "authenticator app, wrong code",
+        member,
+        activate,
+        {"code": "000000"},
+        shows="This code is not right, or was used already.",
+    )
+    proof.post(
+        "recovery codes shown once",
+        member,
+        activate,
+        {"code": totp_codes(secret)[0]},
+        shows="Your authenticator app is set up.",
+    )
+    proof.get("recovery codes, seen already", member, url(lang, "mfa_view_recovery_codes"))
+    generate = url(lang, "mfa_generate_recovery_codes")
+    proof.get("make new recovery codes", member, generate)
+    # New codes, downloaded before they are shown: they can be had once.
+    assert member.post(generate, {}).status_code == 302
+    download = member.get(url(lang, "mfa_download_recovery_codes"))
+    assert download.status_code == 200
+    assert len(download.content.decode().split()) == 10
+    proof.get(
+        "new recovery codes",
+        member,
+        url(lang, "mfa_view_recovery_codes"),
+        shows="Your recovery codes are made: keep them now, they are shown only once.",
+    )
+
+    # Passkeys, answered by a passkey in software.
+    passkey = SoftPasskey()
+    add = url(lang, "mfa_add_webauthn")
+    proof.post("add a passkey, refused", member, add, {"name": "phone", "credential": "{}"})
+    page = proof.get("add a passkey", member, add)
+    credential = passkey.create(page_data(page.content)["creation_options"])
+    proof.post(
+        "passkey added",
+        member,
+        add,
+        {"name": "laptop", "credential": credential},
+        shows="Your passkey is added.",
+    )
+    proof.get("second factors", member, url(lang, "mfa_index"))
+    proof.get("passkeys", member, url(lang, "mfa_list_webauthn"))
+    key = Authenticator.objects.get(user__username="newcomer", type=Authenticator.Type.WEBAUTHN)
+    edit = url(lang, "mfa_edit_webauthn", key.pk)
+    proof.get("rename a passkey", member, edit)
+    proof.post("passkey renamed", member, edit, {"name": "office laptop"})
+
+    # Confirming it is them, a while after their last second factor.
+    session = member.session
+    for record in session["account_authentication_methods"]:
+        record["at"] -= 3600
+    session.save()
+    member.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    proof.get(
+        "confirm with a passkey",
+        member,
+        url(lang, "mfa_remove_webauthn", key.pk),
+        shows="Confirm it is you",
+    )
+    proof.get("confirm with a code", member, url(lang, "mfa_reauthenticate"))
+    proof.post(
+        "confirm with a code, wrong",
+        member,
+        url(lang, "mfa_reauthenticate"),
+        {"code": "000000"},
+        shows="This code is not right, or was used already.",
+    )
+    page = member.get(url(lang, "mfa_reauthenticate_webauthn"))
+    proof.post(
+        "confirmed with a passkey",
+        member,
+        url(lang, "mfa_reauthenticate_webauthn"),
+        {"credential": passkey.get(page_data(page.content)["request_options"])},
+    )
+    remove = url(lang, "mfa_remove_webauthn", key.pk)
+    proof.get("remove a passkey", member, remove)
+    proof.post("passkey removed", member, remove, {}, shows="Your passkey is removed.")
+    proof.get("no passkey", member, url(lang, "mfa_list_webauthn"))
+
+    sessions = url(lang, "staff_sessions")
+    proof.get("sessions", member, sessions)
+    proof.post("other sessions ended", member, sessions, {})
+    deactivate = url(lang, "mfa_deactivate_totp")
+    proof.get("remove the authenticator app", member, deactivate)
+    proof.post(
+        "authenticator app removed",
+        member,
+        deactivate,
+        {},
+        shows="Your authenticator app is removed.",
+    )
+    logout = url(lang, "account_logout")
+    proof.get("sign out", member, logout)
+    proof.post("signed out", member, logout, {}, shows="You are signed out.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -942,6 +1099,27 @@ def test_no_email_shows_template_text(
         mailings.start_sending(update=update, user=admin_user)
     [copy] = mailoutbox[3 + len(tests) :]
     assert proof.email("update", copy) == lang
+
+    # What staff are told about their accounts, each kind of notice.
+    for kind, detail, actor in [
+        (StaffEvent.Kind.LOGIN, "first login from this browser", ""),
+        (StaffEvent.Kind.FACTOR_ADDED, "passkey office laptop", ""),
+        (StaffEvent.Kind.FACTOR_REMOVED, "authenticator app", ""),
+        (StaffEvent.Kind.RECOVERY_CODES_GENERATED, "", ""),
+        (StaffEvent.Kind.RECOVERY_CODE_USED, "9 left", ""),
+        (StaffEvent.Kind.FACTORS_RESET, "3", "D'Arcy"),
+    ]:
+        event = StaffEvent.objects.create(
+            user=admin_user,
+            username=admin_user.username,
+            kind=kind,
+            detail=detail,
+            actor=actor,
+            language=lang,
+            user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+        )
+        assert tasks.send_staff_notice(event.pk)
+        assert proof.email(f"staff notice: {kind.label}", mailoutbox[-1]) == lang
 
     proof.assert_nothing_amiss()
     assert sorted(tests) == sorted(LANGUAGES)

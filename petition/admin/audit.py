@@ -1,6 +1,7 @@
-"""Records of what happened, for staff to read: the log of exports, the consent wordings
-signers agreed to, the hourly abuse reports, and the addresses the mail provider gave up on
-(the only ones staff may delete)."""
+"""Records of what happened, for staff to read: the log of exports, what happened to staff
+accounts (logins, second factors, sessions), the consent wordings signers agreed to, the hourly
+abuse reports, and the addresses the mail provider gave up on (the only ones staff may
+delete)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import AbuseReport, ConsentWording, ExportRecord, Suppression
+from ..models import AbuseReport, ConsentWording, ExportRecord, StaffEvent, Suppression
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,6 +44,37 @@ class ExportRecordAdmin(ReadOnlyAdmin):
     list_filter = ["source", "variant", "petition", "started_at"]
     search_fields = ["username", "filters"]
     date_hierarchy = "started_at"
+
+
+@admin.register(StaffEvent)
+class StaffEventAdmin(ReadOnlyAdmin):
+    """Every login, failed login, second factor added, used or removed, reauthentication and
+    session ended, with a keyed hash of the client address: who did what, when, from where."""
+
+    list_display = ["at", "username", "kind", "what", "actor", "ip_hash", "browser"]
+    list_filter = ["kind", "at"]
+    search_fields = ["username", "=ip_hash", "=browser"]
+    date_hierarchy = "at"
+    fields = [
+        "at",
+        "user",
+        "username",
+        "kind",
+        "what",
+        "actor",
+        "ip_hash",
+        "browser",
+        "user_agent",
+        "language",
+        "notified_at",
+    ]
+    readonly_fields = ["what"]
+
+    @admin.display(description=_("detail"))
+    def what(self, event: StaffEvent) -> str:
+        from ..emails import staff_event_detail
+
+        return staff_event_detail(event) or "—"
 
 
 @admin.register(Suppression)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import export
 from ..models import ExportRecord, Petition
+from ..staff import fresh_second_factor_required
 from . import changelist_filter
 
 EXPORT_PERMISSION = "petition.export_signatures"
@@ -61,11 +62,13 @@ class SignatureExportMixin:
         }
         return super().changelist_view(request, extra_context)
 
+    @fresh_second_factor_required
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """The signatures of the changelist's current filter (and search), as CSV.
 
         GET shows the choices (format, delimiter) and how many rows; POST streams the file.
-        Only for users with the export permission: being staff is not enough.
+        Only for users with the export permission: being staff is not enough; and only with the
+        second factor used in the last minutes.
         """
         if not self.has_export_permission(request):
             raise PermissionDenied

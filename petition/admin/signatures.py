@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import abuse, services
 from ..models import Signature, SignatureStatus, Suppression
+from ..staff import require_fresh_second_factor
 from . import changelist_filter
 from .exports import SignatureExportMixin
 
@@ -150,7 +151,9 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Signature], *, action: str
     ) -> HttpResponse | None:
         """Invalidate or restore in bulk: the changelist's filter (or the ticked rows) is the
-        condition; a first step shows how many signatures it takes, the second does it."""
+        condition; a first step shows how many signatures it takes, the second does it. Both ask
+        for the second factor if it was not used in the last minutes."""
+        require_fresh_second_factor(request)
         decide = abuse.invalidate if action == "invalidate" else abuse.restore
         if request.POST.get("confirmed") != "yes":
             context = {

@@ -22,6 +22,7 @@ from modeltranslation.admin import TranslationAdmin
 from manifesto.security import csp_replace
 
 from ..models import Update
+from ..staff import fresh_second_factor_required
 
 if TYPE_CHECKING:
     from .. import mailings
@@ -201,8 +202,10 @@ class UpdateAdmin(TranslationAdmin):
         )
         return redirect(self._change_url(update))
 
+    @fresh_second_factor_required
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """GET: how many signers, per language, will receive it; POST: send it."""
+        """GET: how many signers, per language, will receive it; POST: send it. Both with the
+        second factor used in the last minutes."""
         from .. import mailings
 
         update = self._update(request, object_id, change=True)
@@ -238,6 +241,7 @@ class UpdateAdmin(TranslationAdmin):
         }
         return TemplateResponse(request, "admin/petition/update/send.html", context)
 
+    @fresh_second_factor_required
     def resend_uncertain_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST: send again the copies a crash left uncertain, knowing some may arrive twice."""
         from .. import mailings

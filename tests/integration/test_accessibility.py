@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from petition.models import Petition, Signature
-from tests.conftest import links_in
+from tests.conftest import links_in, totp_codes
 from tests.integration.conftest import consent_label
 from tests.integration.places import PLACES, visit
 
@@ -164,3 +164,48 @@ def test_signing_and_confirming_work_without_javascript(
         expect(tab.locator(".share__url")).to_have_text(
             f"{site_url_is_live_server}{reverse('home')}?ref={code}"
         )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_axe_finds_no_violation_on_the_staffs_sign_in_and_own_pages(
+    tabs: Tabs, django_user_model, lang: str
+) -> None:
+    """The login, its second step, enrolling a first factor, the recovery codes, a passkey,
+    the sessions and confirming it is you, as a new member of staff meets them."""
+    django_user_model.objects.create_user("newcomer", "newcomer@example.org", "pw", is_staff=True)
+    tab = tabs.open(error_statuses=(400,))
+    checked: dict[str, list[dict]] = {}
+
+    def check(name: str) -> None:
+        checked[name] = AXE.run(tab).response["violations"]
+
+    with translation.override(lang):
+        tab.goto(reverse("account_login"))
+        check("login")
+        tab.locator("#id_login").fill("newcomer")
+        tab.locator("#id_password").fill("pw")
+        tab.locator("#login-form [type=submit]").click()
+        expect(tab.get_by_role("heading", level=1)).to_have_text(gettext("Second factors"))
+        check("enrol a first factor")
+        tab.goto(reverse("mfa_activate_totp"))
+        check("authenticator app")
+        secret = tab.locator("#totp-secret").inner_text()
+        tab.locator("#id_code").fill(totp_codes(secret)[0])
+        tab.locator("#id_code").press("Enter")
+        expect(tab.locator("#recovery_codes li")).to_have_count(10)
+        check("recovery codes")
+        tab.goto(reverse("mfa_add_webauthn"))
+        check("add a passkey")
+        tab.goto(reverse("staff_sessions"))
+        check("sessions")
+        tab.goto(reverse("mfa_reauthenticate"))
+        check("confirm it is you")
+        tab.locator("#logout-form button").click()
+        tab.locator("#id_login").fill("newcomer")
+        tab.locator("#id_password").fill("pw")
+        tab.locator("#login-form [type=submit]").click()
+        expect(tab.locator("#id_code")).to_be_visible()
+        check("second step")
+
+    problems = {name: violations_report(found) for name, found in checked.items() if found}
+    assert problems == {}, "\n".join(f"{name}:\n{report}" for name, report in problems.items())

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -18,7 +19,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from petition.models import Petition, Signature
 from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import make_confirmation_token, make_sharing_token, make_unsubscribe_token
-from tests.conftest import MANIFESTO_SLUG
+from tests.conftest import MANIFESTO_SLUG, totp_codes, totp_secret
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -61,11 +62,15 @@ def partner_page(tab: Page, live_server: LiveServer, framed: str) -> str:
 
 
 def log_in(tab: Page, path: str) -> None:
-    """Open an admin page as pytest-django's admin_user, through the login page."""
+    """Open an admin page as pytest-django's admin_user, through the login page: the password,
+    then a code of the authenticator app enrolled for it."""
+    secret = totp_secret(get_user_model().objects.get(username="admin"))
     tab.goto(path)
-    tab.locator("#id_username").fill("admin")
+    tab.locator("#id_login").fill("admin")
     tab.locator("#id_password").fill("password")
     tab.locator("#login-form [type=submit]").click()
+    tab.locator("#id_code").fill(totp_codes(secret)[0])
+    tab.locator("#code-form [type=submit]").click()
     expect(tab.locator("#user-tools")).to_be_visible()
 
 
