@@ -918,3 +918,7 @@ class AbuseReport(models.Model):
         start = timezone.localtime(self.period_start)
         end = timezone.localtime(self.period_end)
         return f"{start:%Y-%m-%d %H:%M} → {end:%H:%M}"
+
+
+# Decision-makers and what they answered (petition.advocacy), registered with this app.
+from .advocacy.models import ChosenCirconscription, Target, TargetResponse  # noqa: E402, F401

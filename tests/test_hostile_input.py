@@ -19,8 +19,10 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 import hypothesis
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import BadRequest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import Client
 from django_countries import countries
@@ -30,6 +32,7 @@ from hypothesis import strategies as st
 from manifesto.asgi import application as asgi_application
 from manifesto.charsets import utf8_only
 from manifesto.wsgi import application as wsgi_application
+from petition.advocacy.models import Target
 from petition.forms import SignatureForm
 from petition.models import Signature, Suppression
 from petition.tokens import (
@@ -888,3 +891,69 @@ def test_the_sites_wsgi_and_asgi_applications_refuse_other_charsets(charset):
     }
     async_to_sync(asgi_application)(scope, receive, send)
     assert sent[0]["status"] == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# The staff's upload of the list of députés.
+
+
+@pytest.fixture
+def importer(visitor, django_user_model):
+    user = django_user_model.objects.create_user("lea", "lea@example.org", "pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_target", "add_target", "change_target", "view_petition"]
+        )
+    )
+    visitor.force_login(user)
+    return visitor
+
+
+HEADER = b"nom,region,departement,email,groupe,circonscription\r\n"
+csv_cells = st.one_of(
+    st.sampled_from(["M. X", "Rhône", "Rhône (7ecirconscription)", "x@assemblee-nationale.fr"]),
+    hostile_text,
+    st.just('"unterminated'),
+    st.just('=HYPERLINK("http://evil.example")'),
+)
+csv_rows = st.lists(st.lists(csv_cells, min_size=0, max_size=8), max_size=5).map(
+    lambda rows: "\r\n".join(",".join(row) for row in rows).encode()
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(
+    content=st.one_of(hostile_bytes, csv_rows, csv_rows.map(lambda body: HEADER + body)),
+    oversized=st.booleans(),
+    name=st.one_of(st.just("deputes.csv"), hostile_text.filter(bool)),
+)
+def test_the_deputies_upload_refuses_any_file_that_is_not_the_list(
+    importer, petition, html, translated, lang, content, oversized, name
+):
+    if oversized:
+        content += b"\xff" * 1_000_001
+    # A path is no file name: the browser sends the last part of it.
+    file_name = name.replace("/", "_").replace("\\", "_")[:100].strip(".") or "x"
+    before = set(Target.objects.values_list("pk", "name", "email", "retired_at"))
+
+    response = importer.post(
+        f"/{lang}/admin/petition/target/import-deputies/",
+        {"petition": petition.pk, "file": SimpleUploadedFile(file_name, content)},
+    )
+
+    no_server_error(response)
+    assert set(Target.objects.values_list("pk", "name", "email", "retired_at")) == before or (
+        response.status_code == 302  # A valid list after all, read whole (test_deputies.py).
+    )
+    if response.status_code == 400:
+        # A name that breaks the request's form encoding: Django refuses the whole body.
+        assert_speaks(response, lang, html, translated, "Bad request")
+        return
+    if response.status_code == 302:
+        return
+    assert response.status_code == 200
+    assert page_language(response) == lang
+    assert set(Target.objects.values_list("pk", "name", "email", "retired_at")) == before
+    assert response.context["form"].errors
+    assert_not_reflected(response, content.decode(errors="replace"))

@@ -29,6 +29,7 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import connection
 from django.http import HttpResponse
@@ -39,12 +40,15 @@ from django.urls import Resolver404, URLResolver, get_resolver, resolve, transla
 from django.utils import timezone, translation
 
 from petition import abuse, figures, mailings
+from petition.advocacy.deputies import SNAPSHOT as DEPUTIES_SNAPSHOT
 from petition.models import (
     ConsentWording,
     ExportRecord,
     Signature,
     Suppression,
     Switches,
+    Target,
+    TargetResponse,
     Update,
     UpdateDelivery,
 )
@@ -741,6 +745,12 @@ def test_no_staff_page_shows_template_text(
         "petition_switches": Switches.current(),
         "auth_user": admin_user,
         "auth_group": group,
+        "petition_target": Target.objects.get(departement="69", circonscription=7),
+        "petition_targetresponse": TargetResponse.objects.create(
+            target=Target.objects.get(departement="69", circonscription=7),
+            position="supports",
+            text="Je soutiens.",
+        ),
     }
     for model, instance in objects.items():
         for view in ("changelist", "add"):
@@ -754,6 +764,21 @@ def test_no_staff_page_shows_template_text(
     for page, name in plain.items():
         proof.get(name, client, page, status={200, 403})
 
+    # Decision-makers: the import of the députés, refused and done; an update about an answer.
+    imports = admin_url("petition_target_import")
+    proof.get("import of the députés", client, imports)
+    for state, content, message in [
+        ("refused", b"nom,email\r\n", "Nothing was imported."),
+        ("done", DEPUTIES_SNAPSHOT.read_bytes(), ""),
+    ]:
+        upload = SimpleUploadedFile("deputes.csv", content, "text/csv")
+        proof.post(
+            f"import of the députés, {state}",
+            client,
+            imports,
+            {"petition": petition.pk, "file": upload},
+            shows=message,
+        )
     # Signatures: a search, exports and decisions on what a filter holds, actions.
     signatures = admin_url("petition_signature_changelist")
     of_the_petition = f"petition__id__exact={petition.pk}"

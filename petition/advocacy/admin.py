@@ -1,0 +1,163 @@
+"""The staff's list of decision-makers, the import of the députés' list, and their responses."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Petition
+from .deputies import DeputiesFileError, import_deputies, read_deputies_file
+from .models import Target, TargetResponse
+
+# The Assemblée nationale's list is about 90 KB.
+DEPUTIES_FILE_MAX_BYTES = 1_000_000
+
+
+class DeputiesFileForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        label=_("Asked to act on"), queryset=Petition.objects.all(), empty_label=None
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns nom, region, departement, email, groupe, circonscription, as in the "
+            "Assemblée nationale's published list."
+        ),
+    )
+
+    def clean_file(self) -> list:
+        upload = self.cleaned_data["file"]
+        if upload.size > DEPUTIES_FILE_MAX_BYTES:
+            raise forms.ValidationError(
+                gettext("The file is larger than %(size)s: it is not the list of députés.")
+                % {"size": filesizeformat(DEPUTIES_FILE_MAX_BYTES)}
+            )
+        try:
+            return read_deputies_file(upload.read())
+        except DeputiesFileError as error:
+            raise forms.ValidationError(
+                [gettext("Nothing was imported."), *error.problems]
+            ) from error
+
+
+class RetiredFilter(admin.SimpleListFilter):
+    title = _("in office")
+    parameter_name = "in_office"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("in office")), ("no", _("left office"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(retired_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(retired_at__isnull=False)
+        return queryset
+
+
+# A link typed without its scheme is taken as https, as Django 6 will.
+LINKS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class TargetResponseInline(admin.StackedInline):
+    model = TargetResponse
+    formfield_overrides = LINKS
+    extra = 0
+    fields = ["received_on", "position", "text", "language", "url", "published_at"]
+    readonly_fields = ["published_at"]
+    show_change_link = True
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "role",
+        "organisation",
+        "seat",
+        "email",
+        "messages_opened",
+        "in_office",
+    ]
+    list_filter = ["role", RetiredFilter, "petition", "departement"]
+    search_fields = ["name", "organisation", "email"]
+    fields = [
+        "petition",
+        "role",
+        "civility",
+        "name",
+        "organisation",
+        "departement",
+        "circonscription",
+        "email",
+        "asked_on",
+        "retired_at",
+        "messages_opened",
+    ]
+    readonly_fields = ["messages_opened"]
+    inlines = [TargetResponseInline]
+    change_list_template = "admin/petition/target/change_list.html"
+
+    @admin.display(description=_("circonscription"))
+    def seat(self, target: Target) -> str:
+        return target.seat()
+
+    @admin.display(description=_("in office"), boolean=True)
+    def in_office(self, target: Target) -> bool:
+        return not target.is_retired
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import-deputies/",
+                self.admin_site.admin_view(self.import_view),
+                name="petition_target_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Load or refresh the députés from a CSV: all of it or, at the first bad row, none."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        form = DeputiesFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            report = import_deputies(
+                petition=form.cleaned_data["petition"], rows=form.cleaned_data["file"]
+            )
+            for line in report.lines():
+                messages.info(request, line)
+            return redirect("admin:petition_target_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import the députés"),
+            "opts": self.opts,
+            "form": form,
+            "changelist_url": reverse("admin:petition_target_changelist"),
+        }
+        return TemplateResponse(request, "admin/petition/target/import.html", context)
+
+
+@admin.register(TargetResponse)
+class TargetResponseAdmin(admin.ModelAdmin):
+    formfield_overrides = LINKS
+    list_display = ["target", "received_on", "position", "is_published", "update"]
+    list_filter = ["position", "target__role"]
+    search_fields = ["target__name", "text"]
+    autocomplete_fields = ["target"]
+    fields = ["target", "received_on", "position", "text", "language", "url", "published_at"]
+    readonly_fields = ["published_at"]
+
+    @admin.display(description=_("public"), boolean=True)
+    def is_published(self, response: TargetResponse) -> bool:
+        return response.is_published
