@@ -223,6 +223,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 SIGN_RATE_PER_IP = os.environ.get("SIGN_RATE_PER_IP", "60/h")
 SIGN_RATE_PER_EMAIL = os.environ.get("SIGN_RATE_PER_EMAIL", "5/h")
 RESEND_RATE_PER_IP = os.environ.get("RESEND_RATE_PER_IP", "20/h")
+# A signer choosing their circonscription or opening a message to a decision-maker: the count
+# of messages opened is public, so nobody may pump it up.
+WRITE_RATE_PER_IP = os.environ.get("WRITE_RATE_PER_IP", "30/h")
 RESEND_RATE_PER_EMAIL = os.environ.get("RESEND_RATE_PER_EMAIL", "3/h")
 # All signings of one petition together, from everywhere: a ceiling against a flood, well above
 # an honest surge (empty: none).

@@ -512,6 +512,11 @@ class PetitionFigures(models.Model):
     by_country = models.JSONField(default=list, help_text=_("[country code, count] pairs"))
     by_departement = models.JSONField(default=list, help_text=_("[département, count] pairs"))
     other_countries = models.PositiveIntegerField(default=0)
+    # Counted by the circonscription a signer chose, or the one of a département that has only
+    # one (petition.advocacy.figures).
+    by_circonscription = models.JSONField(
+        default=list, help_text=_("[département, circonscription, count] triples")
+    )
     computed_at = models.DateTimeField(null=True)
 
     class Meta:

@@ -3,6 +3,7 @@ from django.urls.converters import SlugConverter
 from django.utils.translation import gettext_lazy as _
 
 from . import api, views
+from .advocacy import views as advocacy
 from .models import Petition
 
 
@@ -25,6 +26,12 @@ urlpatterns = [
     path(_("unsubscribe/<str:token>/"), views.unsubscribe, name="unsubscribe"),
     path(_("share/<str:token>/"), views.sharing_page, name="sharing"),
     path(_("withdraw/<str:token>/"), views.withdraw, name="withdraw"),
+    path(
+        _("share/<str:token>/circonscription/"),
+        advocacy.choose_circonscription,
+        name="choose_circonscription",
+    ),
+    path(_("share/<str:token>/write/"), advocacy.write, name="write_to_target"),
     path("embed/<petition_slug:slug>/", views.embed, name="embed"),
 ]
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from manifesto.asgi import application as asgi_application
 from manifesto.charsets import utf8_only
 from manifesto.wsgi import application as wsgi_application
-from petition.advocacy.models import Target
+from petition.advocacy.models import ChosenCirconscription, Target
 from petition.forms import SignatureForm
 from petition.models import Signature, Suppression
 from petition.tokens import (
@@ -554,6 +554,8 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
             "/en/unsubscribe/x/",
             "/en/share/x/",
             "/fr/embed/stop-cyberpedocriminalite/",
+            "/en/share/x/write/",
+            "/fr/partage/x/circonscription/",
             "/api/petitions/",
             "/api/petitions/stop-cyberpedocriminalite/",
             "/i18n/setlang/",
@@ -894,7 +896,84 @@ def test_the_sites_wsgi_and_asgi_applications_refuse_other_charsets(charset):
 
 
 # ---------------------------------------------------------------------------------------------
-# The staff's upload of the list of députés.
+# Writing to one's député: the signer's two forms, and the staff's upload of the list.
+
+
+@pytest.fixture
+def signer_in_lyon(petition) -> Signature:
+    signature = Signature.objects.create(
+        petition=petition,
+        first_name="Camille",
+        last_name="Durand",
+        email="camille.lyon@example.org",
+        postal_code="69007",
+        language="fr",
+    )
+    signature.mark_confirmed()
+    return signature
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("action", ["choose_circonscription", "write_to_target"])
+@hostile
+@given(
+    fields=st.dictionaries(
+        st.one_of(st.sampled_from(["circonscription", "target"]), unknown_field),
+        st.one_of(hostile_text, st.integers(-5, 10**6).map(str)),
+        max_size=3,
+    )
+)
+@example(fields={"circonscription": "7", "target": "7"})
+@example(fields={"circonscription": "15", "target": "-1"})
+@example(fields={"circonscription": "7\x00", "target": "1e3"})
+def test_the_signers_forms_refuse_in_the_visitors_language_and_store_only_what_is_offered(
+    visitor, signer_in_lyon, url, html, translated, lang, action, fields
+):
+    lyon = Target.objects.filter(departement="69")
+    before = dict(lyon.values_list("pk", "messages_opened"))
+    others = Target.objects.exclude(departement="69").filter(messages_opened__gt=0).count()
+
+    response = visitor.post(url(lang, action, make_sharing_token(signer_in_lyon)), fields)
+
+    no_server_error(response)
+    assert response.status_code in {200, 302, 400}
+    assert_not_reflected(response, *fields.values())
+    assert Target.objects.exclude(departement="69").filter(messages_opened__gt=0).count() == others
+    chosen = ChosenCirconscription.objects.filter(signature=signer_in_lyon).first()
+    if chosen is not None:
+        assert chosen.departement == "69"
+        assert 1 <= chosen.number <= 14
+    after = dict(lyon.values_list("pk", "messages_opened"))
+    assert sum(after.values()) - sum(before.values()) in {0, 1}
+    if response.status_code == 400:
+        assert_speaks(
+            response,
+            lang,
+            html,
+            translated,
+            "Please choose your circonscription.",
+            "Please choose one of the circonscriptions listed.",
+            "Please choose whom to write to.",
+            "You cannot write to this decision-maker from here.",
+        )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("action", ["sharing", "choose_circonscription", "write_to_target"])
+@hostile
+@given(token=path_segments)
+def test_the_signers_pages_with_a_token_not_their_own_change_nothing(
+    visitor, signer_in_lyon, url, html, translated, lang, action, token
+):
+    method = "GET" if action == "sharing" else "POST"
+
+    response = visitor.generic(method, url(lang, action, "TOKEN").replace("TOKEN", token))
+
+    assert response.status_code in {400, 404}
+    if response.status_code == 400:
+        assert_speaks(response, lang, html, translated, "This link does not work")
+    assert not ChosenCirconscription.objects.exists()
+    assert not Target.objects.filter(messages_opened__gt=0).exists()
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from petition import abuse, figures, mailings
 from petition.advocacy.deputies import SNAPSHOT as DEPUTIES_SNAPSHOT
 from petition.models import (
+    ChosenCirconscription,
     ConsentWording,
     ExportRecord,
     Signature,
@@ -570,6 +571,69 @@ def test_no_public_page_shows_template_text(
             confirmed_at=signer.created_at,
         )
         proof.get(f"sharing page, {count} through the link", client, sharing)
+
+    # Writing to one's député (the signer is in Paris, 75011): the circonscription chosen, or
+    # refused, the message; and the signers whom the site cannot give a député.
+    token = make_sharing_token(signer)
+    choose = url(lang, "choose_circonscription", token)
+    write = url(lang, "write_to_target", token)
+    proof.post(
+        "circonscription refused",
+        client,
+        choose,
+        {"circonscription": "99"},
+        status=400,
+        shows="Please choose one of the circonscriptions listed.",
+    )
+    proof.post("circonscription chosen", client, choose, {"circonscription": "11"})
+    deputy = Target.objects.get(departement="75", circonscription=11)
+    proof.post(
+        "message to a député",
+        client,
+        write,
+        {"target": deputy.pk},
+        shows="Open the message in my mail program",
+    )
+    proof.post(
+        "message refused",
+        client,
+        write,
+        {"target": "0"},
+        status=400,
+        shows="You cannot write to this decision-maker from here.",
+    )
+    woman = (
+        Target.objects.filter(role="deputy", civility="Mme", departement__regex=r"^[0-9]{2}$")
+        .exclude(departement__in=["23", "48"])
+        .first()
+    )
+    Target.objects.create(
+        petition=petition, role="minister", civility="Mme", name="Anne Ministre",
+        organisation="Ministère du Numérique", email="ministre@numerique.gouv.fr",
+    )  # fmt: skip
+    for place, fields in [
+        ("abroad", {"country": "BE", "postal_code": "1000"}),
+        ("in Monaco", {"postal_code": "98000"}),
+        ("in no known place", {"postal_code": "00000"}),
+        ("in a one-député département", {"postal_code": "23000"}),
+        ("with a woman député", {"postal_code": f"{woman.departement}000"}),
+    ]:
+        elsewhere = Signature.objects.create(
+            petition=petition, first_name="Alex", last_name=place, language=lang,
+            email=f"alex.{len(place)}@example.org", created_at=signer.created_at,
+            confirmed_at=signer.created_at, **fields,
+        )  # fmt: skip
+        proof.get(
+            f"sharing page, signer {place}",
+            client,
+            url(lang, "sharing", make_sharing_token(elsewhere)),
+        )
+    ChosenCirconscription.objects.create(
+        signature=elsewhere, departement=woman.departement, number=woman.circonscription
+    )
+    proof.get(
+        "sharing page, a woman député", client, url(lang, "sharing", make_sharing_token(elsewhere))
+    )
 
     unsubscribe = url(lang, "unsubscribe", make_unsubscribe_token(signer))
     proof.get("unsubscribe", client, unsubscribe)

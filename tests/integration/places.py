@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, Response, expect
 
-from petition.models import Petition, Signature, Switches
+from petition.models import Petition, Signature, Switches, Target
 from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import (
     make_confirmation_token,
@@ -33,7 +33,8 @@ class Place:
     """
 
     reach: Reach
-    heading: str | None  # a msgid; None for the petition's own title
+    # A msgid; None for the petition's own title; or the heading itself, made once reached.
+    heading: str | Callable[[], str] | None
     status: int = 200
     prepare: Callable[[Petition], None] | None = None
     settings: dict[str, str] = field(default_factory=dict)
@@ -65,6 +66,21 @@ def confirmed(make: Callable[[Signature], str]) -> Callable[[Signature], str]:
         return make(signature)
 
     return make_confirmed
+
+
+def write_to_the_first_circonscription(tab: Page, signature: Signature) -> None:
+    """From the signer's page (in Paris, where the signer chooses among 18), choose the 1st
+    circonscription, then open the message to its député."""
+    signature.mark_confirmed()
+    tab.goto(reverse("sharing", args=[make_sharing_token(signature)]))
+    tab.locator("#write input[type=radio]").first.check()
+    tab.get_by_role("button", name=gettext("This is my circonscription")).click()
+    tab.locator("#write .write__form button").click()
+
+
+def message_heading() -> str:
+    deputy = Target.objects.get(departement="75", circonscription=1)
+    return gettext("Your message to %(name)s") % {"name": deputy.full_name}
 
 
 def pause_signing(petition: Petition) -> None:
@@ -122,6 +138,15 @@ def places() -> dict[str, Place]:
             settings={"RESEND_RATE_PER_IP": "0/h"},
         ),
         "embed": Place(go(reverse("embed", args=[MANIFESTO_SLUG])), None),
+        "circonscription refused": Place(
+            lambda tab, signature: press(
+                reverse("sharing", args=[confirmed(make_sharing_token)(signature)]),
+                "This is my circonscription",
+            )(tab, signature),
+            "Your sharing page",
+            400,
+        ),
+        "message to a député": Place(write_to_the_first_circonscription, message_heading),
     }
 
 
@@ -147,6 +172,8 @@ PLACES = [
     "page not found",
     "too many attempts",
     "embed",
+    "circonscription refused",
+    "message to a député",
 ]
 
 
@@ -169,9 +196,12 @@ def visit(
         if place.prepare is not None:
             place.prepare(petition)
         place.reach(tab, signature)
-        heading = (
-            hyphenate(typeset(petition.title)) if place.heading is None else gettext(place.heading)
-        )
+        if place.heading is None:
+            heading = hyphenate(typeset(petition.title))
+        elif callable(place.heading):
+            heading = place.heading()
+        else:
+            heading = gettext(place.heading)
 
     expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
     # A button's click returns before the next page has its stylesheet: wait for it.

@@ -102,6 +102,11 @@ def test_no_public_page_breaks_the_policy(
         expect(heading).to_have_text(gettext("Thank you, your signature is confirmed!"))
         tab.goto(reverse("sharing", args=[make_sharing_token(signature)]))
         expect(heading).to_have_text(gettext("Your sharing page"))
+        # The signer (in Paris) chooses a circonscription and opens the message to its député.
+        tab.locator("#write input[type=radio]").first.check()
+        tab.get_by_role("button", name=gettext("This is my circonscription")).click()
+        tab.locator("#write .write__form button").click()
+        expect(heading).to_contain_text(gettext("Your message to %(name)s") % {"name": ""})
 
     assert violations == []
 
