@@ -32,6 +32,7 @@ urlpatterns = [
         name="choose_circonscription",
     ),
     path(_("share/<str:token>/write/"), advocacy.write, name="write_to_target"),
+    path(_("petitions/<slug:slug>/decision-makers/"), advocacy.targets, name="targets"),
     path("embed/<petition_slug:slug>/", views.embed, name="embed"),
 ]
 

@@ -446,7 +446,9 @@ def test_asking_for_the_email_again_with_hostile_fields_sends_nothing(
 @pytest.mark.parametrize("lang", LANGUAGES)
 @hostile
 @given(
-    page=st.sampled_from(["home", "petition", "check_inbox", "privacy", "legal", "embed"]),
+    page=st.sampled_from(
+        ["home", "petition", "check_inbox", "privacy", "legal", "embed", "targets"]
+    ),
     query=query_strings,
 )
 def test_pages_read_any_query_string_in_the_visitors_language(
@@ -530,11 +532,15 @@ def test_an_unknown_address_is_a_404_in_the_visitors_language(
 @given(slug=slugs)
 @example(slug="a" * 300)  # Found before: too long a cache key.
 def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
-    visitor, petition, html, translated, lang, slug
+    visitor, petition, html, translated, url, lang, slug
 ):
     hypothesis.assume(slug != petition.slug)
 
-    for path in (f"/{lang}/embed/{slug}/", f"/{lang}/petitions/{slug}/"):
+    for path in (
+        f"/{lang}/embed/{slug}/",
+        f"/{lang}/petitions/{slug}/",
+        url(lang, "targets", "SLUG").replace("SLUG", slug),
+    ):
         response = visitor.get(path)
 
         assert response.status_code == 404
@@ -554,6 +560,7 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
             "/en/unsubscribe/x/",
             "/en/share/x/",
             "/fr/embed/stop-cyberpedocriminalite/",
+            "/fr/petitions/stop-cyberpedocriminalite/decideurs/",
             "/en/share/x/write/",
             "/fr/partage/x/circonscription/",
             "/api/petitions/",

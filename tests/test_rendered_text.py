@@ -607,7 +607,7 @@ def test_no_public_page_shows_template_text(
         .exclude(departement__in=["23", "48"])
         .first()
     )
-    Target.objects.create(
+    minister = Target.objects.create(
         petition=petition, role="minister", civility="Mme", name="Anne Ministre",
         organisation="Ministère du Numérique", email="ministre@numerique.gouv.fr",
     )  # fmt: skip
@@ -634,6 +634,26 @@ def test_no_public_page_shows_template_text(
     proof.get(
         "sharing page, a woman député", client, url(lang, "sharing", make_sharing_token(elsewhere))
     )
+
+    # Who was asked and who answered.
+    targets = url(lang, "targets", petition.slug)
+    proof.get(
+        "decision-makers, no answer yet",
+        client,
+        targets,
+        shows="No decision-maker has answered yet.",
+    )
+    now = timezone.now()
+    left = Target.objects.get(departement="69", circonscription=7)
+    Target.objects.filter(pk=left.pk).update(retired_at=now)
+    Target.objects.filter(departement="69", circonscription=8).update(asked_on=now.date())
+    for target, position in [(left, "opposes"), (deputy, "supports"), (minister, "undecided")]:
+        TargetResponse.objects.create(
+            target=target, position=position, text="Nous étudierons ces propositions.",
+            url="https://example.org/reponse", published_at=now,
+        )  # fmt: skip
+    figures.compute(petition)
+    proof.get("decision-makers with answers", client, targets, shows="Their answers")
 
     unsubscribe = url(lang, "unsubscribe", make_unsubscribe_token(signer))
     proof.get("unsubscribe", client, unsubscribe)
@@ -843,6 +863,27 @@ def test_no_staff_page_shows_template_text(
             {"petition": petition.pk, "file": upload},
             shows=message,
         )
+    responses = admin_url("petition_targetresponse_changelist")
+    response_pk = TargetResponse.objects.first().pk
+    second = TargetResponse.objects.create(
+        target=Target.objects.get(departement="69", circonscription=8),
+        position="opposes",
+        text="Non.",
+    )
+    for action in ("publish", "unpublish", "publish_with_update"):
+        proof.post(
+            f"response, {action}",
+            client,
+            responses,
+            {ACTION_CHECKBOX_NAME: [response_pk], "action": action, "index": "0"},
+        )
+    proof.post(
+        "response, two for one update",
+        client,
+        responses,
+        {ACTION_CHECKBOX_NAME: [response_pk, second.pk], "action": "publish_with_update"},
+        shows="Choose one response to write an update about.",
+    )
     # Signatures: a search, exports and decisions on what a filter holds, actions.
     signatures = admin_url("petition_signature_changelist")
     of_the_petition = f"petition__id__exact={petition.pk}"

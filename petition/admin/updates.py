@@ -51,6 +51,15 @@ class UpdateAdmin(TranslationAdmin):
         figures = mailings.progress(update)
         return gettext("sending: %(percent)d%%") % {"percent": figures.percent}
 
+    def formfield_for_dbfield(self, db_field: object, request: HttpRequest, **kwargs) -> object:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Each language's subject and body say which language they are in, for screen readers
+        # and spelling checkers (a draft written from an answer comes in both).
+        language = getattr(db_field, "language", None)
+        if field is not None and language:
+            field.widget.attrs["lang"] = language
+        return field
+
     def get_readonly_fields(self, request: HttpRequest, obj: Update | None = None) -> list:
         if obj is not None and not obj.is_draft:
             # What signers received cannot change afterwards.

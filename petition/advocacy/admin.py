@@ -12,10 +12,11 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Petition
+from . import services
 from .deputies import DeputiesFileError, import_deputies, read_deputies_file
 from .models import Target, TargetResponse
 
@@ -157,7 +158,42 @@ class TargetResponseAdmin(admin.ModelAdmin):
     autocomplete_fields = ["target"]
     fields = ["target", "received_on", "position", "text", "language", "url", "published_at"]
     readonly_fields = ["published_at"]
+    actions = ["publish", "unpublish", "publish_with_update"]
 
     @admin.display(description=_("public"), boolean=True)
     def is_published(self, response: TargetResponse) -> bool:
         return response.is_published
+
+    @admin.action(description=_("Publish on the public page"))
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.publish_responses(responses=queryset)
+        messages.success(
+            request,
+            ngettext("%(count)d response published.", "%(count)d responses published.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Remove from the public page"))
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.unpublish_responses(responses=queryset)
+        messages.success(
+            request,
+            ngettext("%(count)d response withdrawn.", "%(count)d responses withdrawn.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Publish, and write an update to signers about it"))
+    def publish_with_update(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        responses = list(queryset.select_related("target"))
+        if len(responses) != 1:
+            messages.error(request, gettext("Choose one response to write an update about."))
+            return None
+        update = services.draft_update(response=responses[0], user=request.user)
+        messages.success(
+            request,
+            gettext(
+                "The response is public. Here is a draft update about it: read it, change it, "
+                "send yourself a test, then send it, or delete it."
+            ),
+        )
+        return redirect("admin:petition_update_change", update.pk)

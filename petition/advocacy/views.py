@@ -1,4 +1,5 @@
-"""The signer's letter to the people who decide.
+"""The signer's letter to the people who decide, and the public page of who was asked and who
+answered.
 
 The signer's two actions (choosing a circonscription, opening a message) are POSTs carrying the
 signed token of their sharing page, CSRF-protected: opening a page changes nothing.
@@ -8,15 +9,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from ..models import Signature
+from ..models import Petition, Signature
 from ..tokens import InvalidToken, read_sharing_token
-from . import letters, services
+from . import letters, public, services
 from .forms import CirconscriptionForm, WriteForm
 
 # The decision-makers whose message this browser opened: each counts once per browser. Kept in
@@ -83,3 +84,12 @@ def write(request: HttpRequest, token: str) -> HttpResponse:
         "sharing_token": token,
     }
     return render(request, "advocacy/letter.html", context)
+
+
+@require_safe
+def targets(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who the petition asks to act, who answered and what, and the signers per
+    circonscription."""
+    petition = get_object_or_404(Petition, slug=slug)
+    context = {"petition": petition, "page": public.targets_page(petition)}
+    return render(request, "advocacy/targets.html", context)

@@ -7,11 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, Response, expect
 
-from petition.models import Petition, Signature, Switches, Target
+from petition.models import (
+    Petition,
+    PetitionFigures,
+    Signature,
+    Switches,
+    Target,
+    TargetResponse,
+)
 from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import (
     make_confirmation_token,
@@ -83,6 +90,35 @@ def message_heading() -> str:
     return gettext("Your message to %(name)s") % {"name": deputy.full_name}
 
 
+def answers(petition: Petition) -> None:
+    """Answers of each kind, a député who left, signers per circonscription: everything the
+    public page of decision-makers can show."""
+    now = timezone.now()
+    for circonscription, position in enumerate(["supports", "opposes", "undecided"], start=1):
+        target = Target.objects.get(departement="69", circonscription=circonscription)
+        TargetResponse.objects.create(
+            target=target,
+            position=position,
+            text="Je soutiens les propositions du manifeste.\n\nJe les défendrai.",
+            url="https://example.org/reponse",
+            published_at=now,
+        )
+    Target.objects.filter(departement="69", circonscription=1).update(retired_at=now)
+    Target.objects.filter(departement="69", circonscription=4).update(asked_on=now.date())
+    Target.objects.create(
+        petition=petition,
+        role="minister",
+        civility="Mme",
+        name="Anne Ministre",
+        organisation="Ministère du Numérique",
+        email="ministre@numerique.gouv.fr",
+    )
+    PetitionFigures.objects.update_or_create(
+        petition=petition,
+        defaults={"per_day": [[now.date().isoformat(), 12]], "by_circonscription": [["69", 2, 12]]},
+    )
+
+
 def pause_signing(petition: Petition) -> None:
     Switches(signing_paused=True).save()
 
@@ -147,6 +183,14 @@ def places() -> dict[str, Place]:
             400,
         ),
         "message to a député": Place(write_to_the_first_circonscription, message_heading),
+        "decision-makers": Place(
+            go(reverse("targets", args=[MANIFESTO_SLUG])), "Who was asked, who answered"
+        ),
+        "decision-makers with answers": Place(
+            go(reverse("targets", args=[MANIFESTO_SLUG])),
+            "Who was asked, who answered",
+            prepare=answers,
+        ),
     }
 
 
@@ -174,6 +218,8 @@ PLACES = [
     "embed",
     "circonscription refused",
     "message to a député",
+    "decision-makers",
+    "decision-makers with answers",
 ]
 
 

@@ -90,6 +90,7 @@ def test_no_public_page_breaks_the_policy(
                 gettext("Stop e-mails from the campaign"),
             ),
             (f"{reverse('home')}no-such-page/", gettext("Page not found")),
+            (reverse("targets", args=[MANIFESTO_SLUG]), gettext("Who was asked, who answered")),
             (
                 reverse("confirm", args=[make_confirmation_token(signature)]),
                 gettext("Confirm your signature"),
