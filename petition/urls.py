@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path(_("share/<str:token>/write/"), advocacy.write, name="write_to_target"),
     path(_("petitions/<slug:slug>/decision-makers/"), advocacy.targets, name="targets"),
+    path(_("petitions/<slug:slug>/news/"), advocacy.news_page, name="news"),
     path("embed/<petition_slug:slug>/", views.embed, name="embed"),
 ]
 

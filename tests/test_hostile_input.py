@@ -447,7 +447,7 @@ def test_asking_for_the_email_again_with_hostile_fields_sends_nothing(
 @hostile
 @given(
     page=st.sampled_from(
-        ["home", "petition", "check_inbox", "privacy", "legal", "embed", "targets"]
+        ["home", "petition", "check_inbox", "privacy", "legal", "embed", "targets", "news"]
     ),
     query=query_strings,
 )
@@ -540,6 +540,7 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
         f"/{lang}/embed/{slug}/",
         f"/{lang}/petitions/{slug}/",
         url(lang, "targets", "SLUG").replace("SLUG", slug),
+        url(lang, "news", "SLUG").replace("SLUG", slug),
     ):
         response = visitor.get(path)
 
@@ -561,6 +562,7 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
             "/en/share/x/",
             "/fr/embed/stop-cyberpedocriminalite/",
             "/fr/petitions/stop-cyberpedocriminalite/decideurs/",
+            "/en/petitions/stop-cyberpedocriminalite/news/",
             "/en/share/x/write/",
             "/fr/partage/x/circonscription/",
             "/api/petitions/",

@@ -635,14 +635,16 @@ def test_no_public_page_shows_template_text(
         "sharing page, a woman député", client, url(lang, "sharing", make_sharing_token(elsewhere))
     )
 
-    # Who was asked and who answered.
+    # Who was asked and who answered; the campaign's news and milestones.
     targets = url(lang, "targets", petition.slug)
+    news = url(lang, "news", petition.slug)
     proof.get(
         "decision-makers, no answer yet",
         client,
         targets,
         shows="No decision-maker has answered yet.",
     )
+    proof.get("news, none yet", client, news, shows="No news yet: the campaign is just beginning.")
     now = timezone.now()
     left = Target.objects.get(departement="69", circonscription=7)
     Target.objects.filter(pk=left.pk).update(retired_at=now)
@@ -654,6 +656,25 @@ def test_no_public_page_shows_template_text(
         )  # fmt: skip
     figures.compute(petition)
     proof.get("decision-makers with answers", client, targets, shows="Their answers")
+    Update.objects.create(
+        petition=petition, subject_fr="Remise au ministère", subject_en="Delivered",
+        body_fr="Les signatures sont remises.", body_en="The signatures are delivered.",
+        published_at=now,
+    )  # fmt: skip
+    petition.goal = 1
+    petition.delivered_on = now.date()
+    petition.delivered_to_fr = "la ministre du Numérique"
+    petition.delivered_to_en = "the Minister for Digital Affairs"
+    petition.outcome = "victory"
+    petition.outcome_on = now.date()
+    petition.outcome_text_fr = "La loi est votée."
+    petition.outcome_text_en = "The law is passed."
+    petition.save()
+    figures.compute(petition)
+    proof.get("news with milestones", client, news, shows="Victory!")
+    petition.outcome = "other"
+    petition.save()
+    proof.get("news, another outcome", client, news, shows="What came of the campaign")
 
     unsubscribe = url(lang, "unsubscribe", make_unsubscribe_token(signer))
     proof.get("unsubscribe", client, unsubscribe)
@@ -884,6 +905,15 @@ def test_no_staff_page_shows_template_text(
         {ACTION_CHECKBOX_NAME: [response_pk, second.pk], "action": "publish_with_update"},
         shows="Choose one response to write an update about.",
     )
+    updates = admin_url("petition_update_changelist")
+    for action in ("publish", "unpublish"):
+        proof.post(
+            f"update, {action}",
+            client,
+            updates,
+            {ACTION_CHECKBOX_NAME: [draft.pk], "action": action, "index": "0"},
+        )
+
     # Signatures: a search, exports and decisions on what a filter holds, actions.
     signatures = admin_url("petition_signature_changelist")
     of_the_petition = f"petition__id__exact={petition.pk}"

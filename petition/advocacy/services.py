@@ -76,3 +76,12 @@ def draft_update(*, response: TargetResponse, user: AbstractBaseUser) -> Update:
     update = Update.objects.create(petition=petition, created_by=user, **texts)
     TargetResponse.objects.filter(pk=response.pk).update(update=update)
     return update
+
+
+def publish_updates(*, updates: QuerySet[Update]) -> int:
+    """Show these updates on their petition's news page (those shown keep their date)."""
+    return updates.filter(published_at__isnull=True).update(published_at=timezone.now())
+
+
+def unpublish_updates(*, updates: QuerySet[Update]) -> int:
+    return updates.filter(published_at__isnull=False).update(published_at=None)

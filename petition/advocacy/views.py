@@ -1,5 +1,5 @@
-"""The signer's letter to the people who decide, and the public page of who was asked and who
-answered.
+"""The signer's letter to the people who decide, the public page of who was asked and who
+answered, and the campaign's news.
 
 The signer's two actions (choosing a circonscription, opening a message) are POSTs carrying the
 signed token of their sharing page, CSRF-protected: opening a page changes nothing.
@@ -17,7 +17,7 @@ from django_ratelimit.decorators import ratelimit
 
 from ..models import Petition, Signature
 from ..tokens import InvalidToken, read_sharing_token
-from . import letters, public, services
+from . import letters, news, public, services
 from .forms import CirconscriptionForm, WriteForm
 
 # The decision-makers whose message this browser opened: each counts once per browser. Kept in
@@ -93,3 +93,11 @@ def targets(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_object_or_404(Petition, slug=slug)
     context = {"petition": petition, "page": public.targets_page(petition)}
     return render(request, "advocacy/targets.html", context)
+
+
+@require_safe
+def news_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign's public news and milestones, newest first."""
+    petition = get_object_or_404(Petition, slug=slug)
+    context = {"petition": petition, "entries": news.entries(petition)}
+    return render(request, "advocacy/news.html", context)

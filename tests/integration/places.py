@@ -18,6 +18,7 @@ from petition.models import (
     Switches,
     Target,
     TargetResponse,
+    Update,
 )
 from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import (
@@ -90,9 +91,9 @@ def message_heading() -> str:
     return gettext("Your message to %(name)s") % {"name": deputy.full_name}
 
 
-def answers(petition: Petition) -> None:
-    """Answers of each kind, a député who left, signers per circonscription: everything the
-    public page of decision-makers can show."""
+def answers_and_news(petition: Petition) -> None:
+    """Answers of each kind, a député who left, signers per circonscription, milestones and
+    news: everything the two public pages of the campaign's outcome can show."""
     now = timezone.now()
     for circonscription, position in enumerate(["supports", "opposes", "undecided"], start=1):
         target = Target.objects.get(departement="69", circonscription=circonscription)
@@ -117,6 +118,24 @@ def answers(petition: Petition) -> None:
         petition=petition,
         defaults={"per_day": [[now.date().isoformat(), 12]], "by_circonscription": [["69", 2, 12]]},
     )
+    Update.objects.create(
+        petition=petition,
+        subject_fr="Les signatures sont remises",
+        subject_en="The signatures are delivered",
+        body_fr="Merci à toutes et à tous.\n\nLa suite : https://example.org/suite",
+        body_en="Thank you all.\n\nWhat comes next: https://example.org/next",
+        published_at=now,
+    )
+    petition.goal = 10
+    petition.delivered_on = now.date()
+    petition.delivered_to_fr = "la ministre du Numérique"
+    petition.delivered_to_en = "the Minister for Digital Affairs"
+    petition.outcome = "victory"
+    petition.outcome_on = now.date()
+    petition.outcome_text_fr = "La loi reprend les quatre propositions."
+    petition.outcome_text_en = "The law takes up the four proposals."
+    petition.is_open = False
+    petition.save()
 
 
 def pause_signing(petition: Petition) -> None:
@@ -189,7 +208,13 @@ def places() -> dict[str, Place]:
         "decision-makers with answers": Place(
             go(reverse("targets", args=[MANIFESTO_SLUG])),
             "Who was asked, who answered",
-            prepare=answers,
+            prepare=answers_and_news,
+        ),
+        "news": Place(go(reverse("news", args=[MANIFESTO_SLUG])), "News of the campaign"),
+        "news with milestones": Place(
+            go(reverse("news", args=[MANIFESTO_SLUG])),
+            "News of the campaign",
+            prepare=answers_and_news,
         ),
     }
 
@@ -220,6 +245,8 @@ PLACES = [
     "message to a député",
     "decision-makers",
     "decision-makers with answers",
+    "news",
+    "news with milestones",
 ]
 
 

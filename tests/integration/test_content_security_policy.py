@@ -91,6 +91,7 @@ def test_no_public_page_breaks_the_policy(
             ),
             (f"{reverse('home')}no-such-page/", gettext("Page not found")),
             (reverse("targets", args=[MANIFESTO_SLUG]), gettext("Who was asked, who answered")),
+            (reverse("news", args=[MANIFESTO_SLUG]), gettext("News of the campaign")),
             (
                 reverse("confirm", args=[make_confirmation_token(signature)]),
                 gettext("Confirm your signature"),
