@@ -131,6 +131,11 @@ class Target(models.Model):
         return self.retired_at is not None
 
     @property
+    def circonscription_label(self) -> str:
+        """ "7th circonscription", in the active language; empty for who has none."""
+        return ordinal(self.circonscription) if self.circonscription else ""
+
+    @property
     def seat_label(self) -> str:
         """Where they were elected, in the active language: "Rhône, 7th circonscription"."""
         if self.circonscription is None:
