@@ -339,6 +339,11 @@ ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # The legal notice names the host (French LCEN): "Name, address, phone".
 LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")
 FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))
+# Dossiers for députés that Celery makes for the admin (ZIPs of PDFs): kept here until staff
+# download them. They list signers' names: never a directory the web server serves.
+DOSSIER_ROOT = os.environ.get("DOSSIER_ROOT", str(BASE_DIR / "dossiers"))
+# Seconds a run of dossiers may take (every député's, at a million signatures: minutes).
+DOSSIER_TIME_LIMIT = int(os.environ.get("DOSSIER_TIME_LIMIT", "3600"))
 CSRF_FAILURE_VIEW = "manifesto.views.csrf_failure"
 
 # Updates to signers (petition.mailings): sent by Celery in batches on the "bulk" queue.

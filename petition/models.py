@@ -972,4 +972,9 @@ class AbuseReport(models.Model):
 
 
 # Decision-makers and what they answered (petition.advocacy), registered with this app.
-from .advocacy.models import ChosenCirconscription, Target, TargetResponse  # noqa: E402, F401
+from .advocacy.models import (  # noqa: E402, F401
+    ChosenCirconscription,
+    DossierRun,
+    Target,
+    TargetResponse,
+)

@@ -1045,3 +1045,33 @@ def test_the_deputies_upload_refuses_any_file_that_is_not_the_list(
     assert set(Target.objects.values_list("pk", "name", "email", "retired_at")) == before
     assert response.context["form"].errors
     assert_not_reflected(response, content.decode(errors="replace"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["petition", "depute", "departement", "everyone"]),
+        st.one_of(hostile_text, st.integers(-5, 10**6).map(str), st.sampled_from(["69", "on"])),
+        max_size=4,
+    )
+)
+def test_the_dossier_form_refuses_in_the_staffs_language_and_makes_nothing_wrong(
+    visitor, petition, django_user_model, settings, tmp_path, lang, fields
+):
+    settings.DOSSIER_ROOT = str(tmp_path)
+    user, _created = django_user_model.objects.get_or_create(username="clerk", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_target", "view_petition", "export_signatures"]
+        )
+    )
+    visitor.force_login(user)
+
+    response = visitor.post(f"/{lang}/admin/petition/target/dossiers/", fields)
+
+    no_server_error(response)
+    assert response.status_code in {200, 302}
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert page_language(response) == lang
+        assert_not_reflected(response, *fields.values())

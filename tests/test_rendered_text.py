@@ -44,6 +44,7 @@ from petition.advocacy.deputies import SNAPSHOT as DEPUTIES_SNAPSHOT
 from petition.models import (
     ChosenCirconscription,
     ConsentWording,
+    DossierRun,
     ExportRecord,
     Signature,
     Suppression,
@@ -380,6 +381,7 @@ NOT_PAGES = {
     "admin:autocomplete",  # JSON
     "admin:view_on_site",  # redirects to the object's public page
     "admin:login",  # staff_login answers at its address
+    "admin:petition_target_dossier_download",  # a ZIP of PDFs (tests/test_dossier.py)
 }
 STAFF_OUTSIDE_ADMIN = {"staff_login"}
 
@@ -790,8 +792,11 @@ def test_no_staff_page_shows_template_text(
     sign,
     django_user_model,
     rendered_templates,
+    django_capture_on_commit_callbacks,
+    tmp_path,
 ):
     proof = Proofreader(lang)
+    settings.DOSSIER_ROOT = str(tmp_path)
 
     def admin_url(name: str, *args: object) -> str:
         return url(lang, f"admin:{name}", *args)
@@ -905,6 +910,25 @@ def test_no_staff_page_shows_template_text(
         {ACTION_CHECKBOX_NAME: [response_pk, second.pk], "action": "publish_with_update"},
         shows="Choose one response to write an update about.",
     )
+    dossiers = admin_url("petition_target_dossiers")
+    proof.get("dossiers", client, dossiers)
+    proof.post(
+        "dossiers, no choice",
+        client,
+        dossiers,
+        {"petition": petition.pk},
+        shows="Choose one député, one département, or every député.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        proof.post(
+            "dossiers of a département",
+            client,
+            dossiers,
+            {"petition": petition.pk, "departement": "23"},
+            shows="The dossiers are being made. Their progress shows on this page.",
+        )
+    DossierRun.objects.create(petition=petition, total=577, done=12)
+    proof.get("dossiers being made", client, dossiers)
     updates = admin_url("petition_update_changelist")
     for action in ("publish", "unpublish"):
         proof.post(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -15,10 +17,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.exports import EXPORT_PERMISSION
 from ..models import Petition
 from . import services
 from .deputies import DeputiesFileError, import_deputies, read_deputies_file
-from .models import Target, TargetResponse
+from .models import DossierRun, Target, TargetResponse
+from .places import AREAS
 
 # The Assemblée nationale's list is about 90 KB.
 DEPUTIES_FILE_MAX_BYTES = 1_000_000
@@ -79,8 +83,112 @@ class TargetResponseInline(admin.StackedInline):
     show_change_link = True
 
 
+class DossierForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        label=_("Petition"), queryset=Petition.objects.all(), empty_label=None
+    )
+    depute = forms.ModelChoiceField(
+        label=_("One député"),
+        queryset=Target.objects.active().deputies().order_by("name"),
+        required=False,
+    )
+    departement = forms.ChoiceField(
+        label=_("Or the députés of one département"),
+        choices=[("", "—"), *((code, f"{name} ({code})") for code, name in AREAS.items())],
+        required=False,
+    )
+    everyone = forms.BooleanField(label=_("Or every député"), required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        chosen = [bool(cleaned.get(name)) for name in ("depute", "departement", "everyone")]
+        if sum(chosen) != 1:
+            raise forms.ValidationError(_("Choose one député, one département, or every député."))
+        return cleaned
+
+
+class DossierAdminMixin:
+    """The dossiers for députés, from the decision-makers' list: one PDF at once, or a ZIP made
+    by Celery, its progress shown on the page. They list signers' names: only staff who may
+    export signatures make them."""
+
+    def has_dossier_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EXPORT_PERMISSION)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_make_dossiers": self.has_dossier_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def dossier_urls(self) -> list:
+        return [
+            path(
+                "dossiers/",
+                self.admin_site.admin_view(self.dossiers_view),
+                name="petition_target_dossiers",
+            ),
+            path(
+                "dossiers/<int:run_id>/download/",
+                self.admin_site.admin_view(self.dossier_download_view),
+                name="petition_target_dossier_download",
+            ),
+        ]
+
+    def dossiers_view(self, request: HttpRequest) -> HttpResponse:
+        from . import dossier
+
+        if not self.has_dossier_permission(request):
+            raise PermissionDenied
+        form = DossierForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            petition = form.cleaned_data["petition"]
+            deputy = form.cleaned_data["depute"]
+            if deputy is not None:
+                buffer = io.BytesIO()
+                dossier.write_pdf(dossier.Campaign.of(petition), deputy, buffer)
+                response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
+                response["Content-Disposition"] = (
+                    f'attachment; filename="{dossier.file_name(deputy)}"'
+                )
+                return response
+            dossier.start_run(
+                petition=petition,
+                departement=form.cleaned_data["departement"],
+                user=request.user,
+            )
+            messages.success(
+                request,
+                gettext("The dossiers are being made. Their progress shows on this page."),
+            )
+            return redirect("admin:petition_target_dossiers")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Dossiers for députés"),
+            "opts": self.opts,
+            "form": form,
+            "runs": DossierRun.objects.select_related("requested_by")[:10],
+            "changelist_url": reverse("admin:petition_target_changelist"),
+        }
+        return TemplateResponse(request, "admin/petition/target/dossiers.html", context)
+
+    def dossier_download_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        from . import dossier
+
+        if not self.has_dossier_permission(request):
+            raise PermissionDenied
+        run = DossierRun.objects.filter(pk=run_id, finished_at__isnull=False).first()
+        if run is None or not dossier.run_path(run).exists():
+            raise Http404
+        name = f"dossiers-{run.departement or 'tous'}-{run.requested_at:%Y-%m-%d}.zip"
+        return FileResponse(dossier.run_path(run).open("rb"), as_attachment=True, filename=name)
+
+
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(DossierAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "role",
@@ -119,6 +227,7 @@ class TargetAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         return [
+            *self.dossier_urls(),
             path(
                 "import-deputies/",
                 self.admin_site.admin_view(self.import_view),

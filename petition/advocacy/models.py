@@ -217,3 +217,44 @@ class ChosenCirconscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.departement}-{self.number}"
+
+
+class DossierRun(models.Model):
+    """Dossiers for many députés (a département, or all), made by Celery for staff to download
+    from the admin; its progress shows there."""
+
+    petition = models.ForeignKey(
+        "petition.Petition", on_delete=models.CASCADE, related_name="+", verbose_name=_("petition")
+    )
+    departement = models.CharField(
+        _("département"),
+        max_length=3,
+        blank=True,
+        choices=sorted(AREAS.items()),
+        help_text=_("Empty: every député."),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("asked for by"),
+    )
+    requested_at = models.DateTimeField(_("asked for at"), default=timezone.now, editable=False)
+    total = models.PositiveIntegerField(_("députés"), default=0, editable=False)
+    done = models.PositiveIntegerField(_("PDFs made"), default=0, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("dossier for députés")
+        verbose_name_plural = _("dossiers for députés")
+        ordering = ["-requested_at"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.departement or '*'} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 0
