@@ -342,6 +342,8 @@ FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))
 # Dossiers for députés that Celery makes for the admin (ZIPs of PDFs): kept here until staff
 # download them. They list signers' names: never a directory the web server serves.
 DOSSIER_ROOT = os.environ.get("DOSSIER_ROOT", str(BASE_DIR / "dossiers"))
+# Days a run of dossiers is kept for download, then deleted (petition.privacy).
+DOSSIER_KEEP_DAYS = int(os.environ.get("DOSSIER_KEEP_DAYS", "7"))
 # Seconds a run of dossiers may take (every député's, at a million signatures: minutes).
 DOSSIER_TIME_LIMIT = int(os.environ.get("DOSSIER_TIME_LIMIT", "3600"))
 CSRF_FAILURE_VIEW = "manifesto.views.csrf_failure"

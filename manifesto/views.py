@@ -24,6 +24,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "pending_days": settings.PENDING_RETENTION_DAYS,
         "ip_days": settings.IP_HASH_RETENTION_DAYS,
         "anonymise_days": settings.ANONYMISE_AFTER_DAYS,
+        "dossier_days": settings.DOSSIER_KEEP_DAYS,
     }
     return render(request, "manifesto/privacy.html", context)
 

@@ -29,14 +29,18 @@ class Retention:
     address_hashes_dropped: int
     anonymised: int
     allowances_dropped: int = 0
+    dossiers_deleted: int = 0
 
 
 def apply_retention() -> Retention:
+    from .advocacy.dossier import delete_stale_runs
+
     return Retention(
         pending_deleted=delete_stale_pending(),
         address_hashes_dropped=drop_old_address_hashes(),
         anonymised=anonymise_closed_petitions(),
         allowances_dropped=drop_spent_allowances(),
+        dossiers_deleted=delete_stale_runs(),
     )
 
 

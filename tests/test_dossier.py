@@ -187,3 +187,27 @@ def test_staff_who_may_not_export_signatures_make_no_dossier(client, django_user
     )
     assert response.status_code == 403
     assert not DossierRun.objects.exists()
+
+
+def test_dossiers_are_deleted_with_their_files_after_the_days_the_notice_says(petition, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from petition import privacy
+
+    old = DossierRun.objects.create(petition=petition, total=1, done=1)
+    DossierRun.objects.filter(pk=old.pk).update(
+        requested_at=timezone.now() - timedelta(days=settings.DOSSIER_KEEP_DAYS, hours=1)
+    )
+    recent = DossierRun.objects.create(petition=petition, total=1, done=1)
+    for run in (old, recent):
+        dossier.run_path(run).parent.mkdir(parents=True, exist_ok=True)
+        dossier.run_path(run).write_bytes(b"PK")
+
+    done = privacy.apply_retention()
+
+    assert done.dossiers_deleted == 1
+    assert list(DossierRun.objects.all()) == [recent]
+    assert not dossier.run_path(old).exists()
+    assert dossier.run_path(recent).exists()

@@ -20,7 +20,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import reduce
 from operator import or_
 from pathlib import Path
@@ -388,3 +388,15 @@ def make_run(*, run_id: int) -> None:
             DossierRun.objects.filter(pk=run.pk).update(done=done)
     scratch.replace(path)
     DossierRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+
+
+def delete_stale_runs() -> int:
+    """Delete the runs made more than DOSSIER_KEEP_DAYS ago, with their files: they name
+    signers, and were made to be handed over, not kept (the privacy notice says so)."""
+    cutoff = timezone.now() - timedelta(days=settings.DOSSIER_KEEP_DAYS)
+    stale = list(DossierRun.objects.filter(requested_at__lt=cutoff))
+    for run in stale:
+        for path in (run_path(run), run_path(run).with_suffix(".part")):
+            path.unlink(missing_ok=True)
+    DossierRun.objects.filter(pk__in=[run.pk for run in stale]).delete()
+    return len(stale)
