@@ -246,6 +246,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 SIGN_RATE_PER_IP = os.environ.get("SIGN_RATE_PER_IP", "60/h")
 SIGN_RATE_PER_EMAIL = os.environ.get("SIGN_RATE_PER_EMAIL", "5/h")
 RESEND_RATE_PER_IP = os.environ.get("RESEND_RATE_PER_IP", "20/h")
+# A signer choosing their circonscription or opening a message to a decision-maker: the count
+# of messages opened is public, so nobody may pump it up.
+WRITE_RATE_PER_IP = os.environ.get("WRITE_RATE_PER_IP", "30/h")
 RESEND_RATE_PER_EMAIL = os.environ.get("RESEND_RATE_PER_EMAIL", "3/h")
 # All signings of one petition together, from everywhere: a ceiling against a flood, well above
 # an honest surge (empty: none).
@@ -401,6 +404,13 @@ ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
 # The legal notice names the host (French LCEN): "Name, address, phone".
 LEGAL_HOSTING_PROVIDER = os.environ.get("LEGAL_HOSTING_PROVIDER", "")
 FIGURES_MIN_BUCKET = int(os.environ.get("FIGURES_MIN_BUCKET", "10"))
+# Dossiers for députés that Celery makes for the admin (ZIPs of PDFs): kept here until staff
+# download them. They list signers' names: never a directory the web server serves.
+DOSSIER_ROOT = os.environ.get("DOSSIER_ROOT", str(BASE_DIR / "dossiers"))
+# Days a run of dossiers is kept for download, then deleted (petition.privacy).
+DOSSIER_KEEP_DAYS = int(os.environ.get("DOSSIER_KEEP_DAYS", "7"))
+# Seconds a run of dossiers may take (every député's, at a million signatures: minutes).
+DOSSIER_TIME_LIMIT = int(os.environ.get("DOSSIER_TIME_LIMIT", "3600"))
 CSRF_FAILURE_VIEW = "manifesto.views.csrf_failure"
 
 # Updates to signers (petition.mailings): sent by Celery in batches on the "bulk" queue.

@@ -30,6 +30,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "ip_days": settings.IP_HASH_RETENTION_DAYS,
         "anonymise_days": settings.ANONYMISE_AFTER_DAYS,
         "staff_days": settings.STAFF_EVENTS_RETENTION_DAYS,
+        "dossier_days": settings.DOSSIER_KEEP_DAYS,
     }
     return render(request, "manifesto/privacy.html", context)
 

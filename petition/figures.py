@@ -19,6 +19,7 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django_countries.fields import Country
 
+from .advocacy.figures import by_circonscription
 from .models import Petition, PetitionFigures, Signature
 
 
@@ -91,6 +92,7 @@ def compute(petition: Petition) -> PetitionFigures:
             "by_country": by_country,
             "by_departement": by_departement,
             "other_countries": other_countries,
+            "by_circonscription": by_circonscription(petition, counted),
             "computed_at": timezone.now(),
         },
     )

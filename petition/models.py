@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
@@ -16,6 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .addresses import canonical_email
+
+
+class Outcome(models.TextChoices):
+    VICTORY = "victory", _("victory")
+    OTHER = "other", _("another outcome")
 
 
 class Petition(models.Model):
@@ -44,6 +50,24 @@ class Petition(models.Model):
     settled_count = models.PositiveIntegerField(default=0, editable=False)
     counted_until = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The campaign's milestones, shown on its news page (petition.advocacy.news).
+    delivered_on = models.DateField(
+        _("delivered on"),
+        null=True,
+        blank=True,
+        help_text=_("When the signatures were handed over."),
+    )
+    delivered_to = models.CharField(
+        _("delivered to"),
+        max_length=300,
+        blank=True,
+        help_text=_("To whom, as the news page says it: “the Minister for Digital Affairs”."),
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    outcome_on = models.DateField(_("outcome on"), null=True, blank=True)
+    outcome_text = models.TextField(
+        _("what came of it"), blank=True, help_text=_("Shown on the news page with the outcome.")
+    )
 
     class Meta:
         verbose_name = _("petition")
@@ -64,6 +88,24 @@ class Petition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("petition", args=[self.slug])
+
+    def clean(self) -> None:
+        errors = {}
+        # The texts are per language (translation.py): one in any language says to whom.
+        whom = [getattr(self, f"delivered_to_{code}", "") for code, _name in settings.LANGUAGES]
+        delivered_to = any(whom) or bool(self.delivered_to)
+        if self.delivered_on and not delivered_to:
+            errors[f"delivered_to_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}"] = _(
+                "Say to whom the signatures were delivered."
+            )
+        if delivered_to and not self.delivered_on:
+            errors["delivered_on"] = _("Say when the signatures were delivered.")
+        if self.outcome and not self.outcome_on:
+            errors["outcome_on"] = _("Say when the outcome came.")
+        if self.outcome_on and not self.outcome:
+            errors["outcome"] = _("Choose the outcome.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def current_goal(self) -> int:
@@ -533,6 +575,11 @@ class PetitionFigures(models.Model):
     by_country = models.JSONField(default=list, help_text=_("[country code, count] pairs"))
     by_departement = models.JSONField(default=list, help_text=_("[département, count] pairs"))
     other_countries = models.PositiveIntegerField(default=0)
+    # Counted by the circonscription a signer chose, or the one of a département that has only
+    # one (petition.advocacy.figures).
+    by_circonscription = models.JSONField(
+        default=list, help_text=_("[département, circonscription, count] triples")
+    )
     computed_at = models.DateTimeField(null=True)
 
     class Meta:
@@ -699,6 +746,10 @@ class Update(models.Model):
     # The last time a batch went out: a sending that stops moving is resumed (petition.mailings).
     progressed_at = models.DateTimeField(null=True, editable=False)
     finished_at = models.DateTimeField(_("sending finished at"), null=True, editable=False)
+    # Shown on the petition's news page since then; None: not public.
+    published_at = models.DateTimeField(
+        _("on the news page since"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("update to signers")
@@ -1105,3 +1156,12 @@ class StaffSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Decision-makers and what they answered (petition.advocacy), registered with this app.
+from .advocacy.models import (  # noqa: E402, F401
+    ChosenCirconscription,
+    DossierRun,
+    Target,
+    TargetResponse,
+)

@@ -30,15 +30,19 @@ class Retention:
     anonymised: int
     allowances_dropped: int = 0
     staff_events_deleted: int = 0
+    dossiers_deleted: int = 0
 
 
 def apply_retention() -> Retention:
+    from .advocacy.dossier import delete_stale_runs
+
     return Retention(
         pending_deleted=delete_stale_pending(),
         address_hashes_dropped=drop_old_address_hashes(),
         anonymised=anonymise_closed_petitions(),
         allowances_dropped=drop_spent_allowances(),
         staff_events_deleted=delete_old_staff_records(),
+        dossiers_deleted=delete_stale_runs(),
     )
 
 

@@ -284,3 +284,22 @@ def apply_retention() -> None:
         done.address_hashes_dropped,
         done.anonymised,
     )
+
+
+# Dossiers for députés (petition.advocacy.dossier), made on the bulk queue.
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=settings.DOSSIER_TIME_LIMIT,
+    soft_time_limit=settings.DOSSIER_TIME_LIMIT - 30,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def make_dossiers(run_id: int) -> None:
+    """Make the ZIP of a DossierRun, one PDF per député, counting its progress as it goes. Run
+    again (its worker died), it starts the file over; once finished, it does nothing."""
+    from .advocacy import dossier
+
+    dossier.make_run(run_id=run_id)

@@ -5,7 +5,10 @@ from .models import Petition, Proposal, Update
 
 @register(Petition)
 class PetitionTranslationOptions(TranslationOptions):
-    fields = ("title", "introduction", "conclusion", "notes", "about")
+    fields = (
+        *("title", "introduction", "conclusion", "notes", "about"),
+        *("delivered_to", "outcome_text"),
+    )
     required_languages = ("fr", "en")
 
 

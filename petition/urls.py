@@ -3,6 +3,7 @@ from django.urls.converters import SlugConverter
 from django.utils.translation import gettext_lazy as _
 
 from . import api, log_api, views
+from .advocacy import views as advocacy
 from .models import Petition
 
 
@@ -26,6 +27,14 @@ urlpatterns = [
     path(_("share/<str:token>/"), views.sharing_page, name="sharing"),
     path(_("withdraw/<str:token>/"), views.withdraw, name="withdraw"),
     path(_("petitions/<slug:slug>/log/"), views.log_page, name="log"),
+    path(
+        _("share/<str:token>/circonscription/"),
+        advocacy.choose_circonscription,
+        name="choose_circonscription",
+    ),
+    path(_("share/<str:token>/write/"), advocacy.write, name="write_to_target"),
+    path(_("petitions/<slug:slug>/decision-makers/"), advocacy.targets, name="targets"),
+    path(_("petitions/<slug:slug>/news/"), advocacy.news_page, name="news"),
     path("embed/<petition_slug:slug>/", views.embed, name="embed"),
 ]
 

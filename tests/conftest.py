@@ -37,7 +37,15 @@ from django.utils.translation import gettext
 
 from petition import mailings, services
 from petition.forms import FORM_TIME_SIGNER
-from petition.models import ExportRecord, Petition, Signature, Suppression, Switches, Update
+from petition.models import (
+    ExportRecord,
+    Petition,
+    Signature,
+    Suppression,
+    Switches,
+    Target,
+    Update,
+)
 from petition.tokens import (
     make_confirmation_token,
     make_sharing_token,
@@ -78,11 +86,14 @@ def requires_postgresql(settings) -> None:
 
 @pytest.fixture
 def petition(db) -> Petition:
-    """The seeded manifesto. Transactional tests flush the tables, so it is loaded again."""
+    """The seeded manifesto and its députés. Transactional tests flush the tables, so they are
+    loaded again."""
     found = Petition.objects.filter(slug=MANIFESTO_SLUG).first()
     if found is None:
         seed = importlib.import_module("petition.migrations.0002_seed_manifesto")
         seed.load_manifesto(apps, None)
+        deputies = importlib.import_module("petition.migrations.0010_deputies_snapshot")
+        deputies.load_deputies(apps, None)
         found = Petition.objects.get(slug=MANIFESTO_SLUG)
     return found
 
@@ -624,6 +635,14 @@ def admin_paths(
         "preview": reverse("admin:petition_update_preview", args=[draft.pk]),
         "send": reverse("admin:petition_update_send", args=[draft.pk]),
         "delete update": reverse("admin:petition_update_delete", args=[draft.pk]),
+        "decision-makers": reverse("admin:petition_target_changelist"),
+        "decision-maker": reverse(
+            "admin:petition_target_change",
+            args=[Target.objects.get(departement="69", circonscription=7).pk],
+        ),
+        "import of the députés": reverse("admin:petition_target_import"),
+        "responses": reverse("admin:petition_targetresponse_changelist"),
+        "new response": reverse("admin:petition_targetresponse_add"),
         "users": reverse("admin:auth_user_changelist"),
         "password change": reverse("admin:password_change"),
     }

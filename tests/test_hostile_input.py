@@ -20,8 +20,10 @@ import hypothesis
 import pytest
 from allauth.mfa.models import Authenticator
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.exceptions import BadRequest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import Client
 from django_countries import countries
@@ -31,6 +33,7 @@ from hypothesis import strategies as st
 from manifesto.asgi import application as asgi_application
 from manifesto.charsets import utf8_only
 from manifesto.wsgi import application as wsgi_application
+from petition.advocacy.models import ChosenCirconscription, Target
 from petition.forms import SignatureForm
 from petition.models import Signature, Suppression
 from petition.tokens import (
@@ -445,7 +448,9 @@ def test_asking_for_the_email_again_with_hostile_fields_sends_nothing(
 @pytest.mark.parametrize("lang", LANGUAGES)
 @hostile
 @given(
-    page=st.sampled_from(["home", "petition", "check_inbox", "privacy", "legal", "embed"]),
+    page=st.sampled_from(
+        ["home", "petition", "check_inbox", "privacy", "legal", "embed", "targets", "news"]
+    ),
     query=query_strings,
 )
 def test_pages_read_any_query_string_in_the_visitors_language(
@@ -529,11 +534,16 @@ def test_an_unknown_address_is_a_404_in_the_visitors_language(
 @given(slug=slugs)
 @example(slug="a" * 300)  # Found before: too long a cache key.
 def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
-    visitor, petition, html, translated, lang, slug
+    visitor, petition, html, translated, url, lang, slug
 ):
     hypothesis.assume(slug != petition.slug)
 
-    for path in (f"/{lang}/embed/{slug}/", f"/{lang}/petitions/{slug}/"):
+    for path in (
+        f"/{lang}/embed/{slug}/",
+        f"/{lang}/petitions/{slug}/",
+        url(lang, "targets", "SLUG").replace("SLUG", slug),
+        url(lang, "news", "SLUG").replace("SLUG", slug),
+    ):
         response = visitor.get(path)
 
         assert response.status_code == 404
@@ -553,6 +563,10 @@ def test_an_unknown_petition_or_counter_is_a_404_in_the_visitors_language(
             "/en/unsubscribe/x/",
             "/en/share/x/",
             "/fr/embed/stop-cyberpedocriminalite/",
+            "/fr/petitions/stop-cyberpedocriminalite/decideurs/",
+            "/en/petitions/stop-cyberpedocriminalite/news/",
+            "/en/share/x/write/",
+            "/fr/partage/x/circonscription/",
             "/api/petitions/",
             "/api/petitions/stop-cyberpedocriminalite/",
             "/i18n/setlang/",
@@ -964,3 +978,176 @@ def test_the_sites_wsgi_and_asgi_applications_refuse_other_charsets(charset):
     }
     async_to_sync(asgi_application)(scope, receive, send)
     assert sent[0]["status"] == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing to one's député: the signer's two forms, and the staff's upload of the list.
+
+
+@pytest.fixture
+def signer_in_lyon(petition) -> Signature:
+    signature = Signature.objects.create(
+        petition=petition,
+        first_name="Camille",
+        last_name="Durand",
+        email="camille.lyon@example.org",
+        postal_code="69007",
+        language="fr",
+    )
+    signature.mark_confirmed()
+    return signature
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("action", ["choose_circonscription", "write_to_target"])
+@hostile
+@given(
+    fields=st.dictionaries(
+        st.one_of(st.sampled_from(["circonscription", "target"]), unknown_field),
+        st.one_of(hostile_text, st.integers(-5, 10**6).map(str)),
+        max_size=3,
+    )
+)
+@example(fields={"circonscription": "7", "target": "7"})
+@example(fields={"circonscription": "15", "target": "-1"})
+@example(fields={"circonscription": "7\x00", "target": "1e3"})
+def test_the_signers_forms_refuse_in_the_visitors_language_and_store_only_what_is_offered(
+    visitor, signer_in_lyon, url, html, translated, lang, action, fields
+):
+    lyon = Target.objects.filter(departement="69")
+    before = dict(lyon.values_list("pk", "messages_opened"))
+    others = Target.objects.exclude(departement="69").filter(messages_opened__gt=0).count()
+
+    response = visitor.post(url(lang, action, make_sharing_token(signer_in_lyon)), fields)
+
+    no_server_error(response)
+    assert response.status_code in {200, 302, 400}
+    assert_not_reflected(response, *fields.values())
+    assert Target.objects.exclude(departement="69").filter(messages_opened__gt=0).count() == others
+    chosen = ChosenCirconscription.objects.filter(signature=signer_in_lyon).first()
+    if chosen is not None:
+        assert chosen.departement == "69"
+        assert 1 <= chosen.number <= 14
+    after = dict(lyon.values_list("pk", "messages_opened"))
+    assert sum(after.values()) - sum(before.values()) in {0, 1}
+    if response.status_code == 400:
+        assert_speaks(
+            response,
+            lang,
+            html,
+            translated,
+            "Please choose your circonscription.",
+            "Please choose one of the circonscriptions listed.",
+            "Please choose whom to write to.",
+            "You cannot write to this decision-maker from here.",
+        )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("action", ["sharing", "choose_circonscription", "write_to_target"])
+@hostile
+@given(token=path_segments)
+def test_the_signers_pages_with_a_token_not_their_own_change_nothing(
+    visitor, signer_in_lyon, url, html, translated, lang, action, token
+):
+    method = "GET" if action == "sharing" else "POST"
+
+    response = visitor.generic(method, url(lang, action, "TOKEN").replace("TOKEN", token))
+
+    assert response.status_code in {400, 404}
+    if response.status_code == 400:
+        assert_speaks(response, lang, html, translated, "This link does not work")
+    assert not ChosenCirconscription.objects.exists()
+    assert not Target.objects.filter(messages_opened__gt=0).exists()
+
+
+@pytest.fixture
+def importer(visitor, django_user_model):
+    user = django_user_model.objects.create_user("lea", "lea@example.org", "pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_target", "add_target", "change_target", "view_petition"]
+        )
+    )
+    visitor.force_login(user)
+    return visitor
+
+
+HEADER = b"nom,region,departement,email,groupe,circonscription\r\n"
+csv_cells = st.one_of(
+    st.sampled_from(["M. X", "Rhône", "Rhône (7ecirconscription)", "x@assemblee-nationale.fr"]),
+    hostile_text,
+    st.just('"unterminated'),
+    st.just('=HYPERLINK("http://evil.example")'),
+)
+csv_rows = st.lists(st.lists(csv_cells, min_size=0, max_size=8), max_size=5).map(
+    lambda rows: "\r\n".join(",".join(row) for row in rows).encode()
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(
+    content=st.one_of(hostile_bytes, csv_rows, csv_rows.map(lambda body: HEADER + body)),
+    oversized=st.booleans(),
+    name=st.one_of(st.just("deputes.csv"), hostile_text.filter(bool)),
+)
+def test_the_deputies_upload_refuses_any_file_that_is_not_the_list(
+    importer, petition, html, translated, lang, content, oversized, name
+):
+    if oversized:
+        content += b"\xff" * 1_000_001
+    # A path is no file name: the browser sends the last part of it.
+    file_name = name.replace("/", "_").replace("\\", "_")[:100].strip(".") or "x"
+    before = set(Target.objects.values_list("pk", "name", "email", "retired_at"))
+
+    response = importer.post(
+        f"/{lang}/admin/petition/target/import-deputies/",
+        {"petition": petition.pk, "file": SimpleUploadedFile(file_name, content)},
+    )
+
+    no_server_error(response)
+    assert set(Target.objects.values_list("pk", "name", "email", "retired_at")) == before or (
+        response.status_code == 302  # A valid list after all, read whole (test_deputies.py).
+    )
+    if response.status_code == 400:
+        # A name that breaks the request's form encoding: Django refuses the whole body.
+        assert_speaks(response, lang, html, translated, "Bad request")
+        return
+    if response.status_code == 302:
+        return
+    assert response.status_code == 200
+    assert page_language(response) == lang
+    assert set(Target.objects.values_list("pk", "name", "email", "retired_at")) == before
+    assert response.context["form"].errors
+    assert_not_reflected(response, content.decode(errors="replace"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@hostile
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["petition", "depute", "departement", "everyone"]),
+        st.one_of(hostile_text, st.integers(-5, 10**6).map(str), st.sampled_from(["69", "on"])),
+        max_size=4,
+    )
+)
+def test_the_dossier_form_refuses_in_the_staffs_language_and_makes_nothing_wrong(
+    visitor, petition, django_user_model, settings, tmp_path, lang, fields
+):
+    settings.DOSSIER_ROOT = str(tmp_path)
+    user, _created = django_user_model.objects.get_or_create(username="clerk", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_target", "view_petition", "export_signatures"]
+        )
+    )
+    visitor.force_login(user)
+
+    response = visitor.post(f"/{lang}/admin/petition/target/dossiers/", fields)
+
+    no_server_error(response)
+    assert response.status_code in {200, 302}
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert page_language(response) == lang
+        assert_not_reflected(response, *fields.values())

@@ -30,6 +30,7 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
 from django.db import connection
 from django.http import HttpResponse
@@ -40,13 +41,18 @@ from django.urls import Resolver404, URLResolver, get_resolver, resolve, transla
 from django.utils import timezone, translation
 
 from petition import abuse, figures, mailings, tasks
+from petition.advocacy.deputies import SNAPSHOT as DEPUTIES_SNAPSHOT
 from petition.models import (
+    ChosenCirconscription,
     ConsentWording,
+    DossierRun,
     ExportRecord,
     Signature,
     StaffEvent,
     Suppression,
     Switches,
+    Target,
+    TargetResponse,
     Update,
     UpdateDelivery,
 )
@@ -393,6 +399,7 @@ NOT_PAGES = {
     "admin:view_on_site",  # redirects to the object's public page
     "admin:login",  # account_login (the staff's login) answers at its address
     "mfa_download_recovery_codes",  # a text file
+    "admin:petition_target_dossier_download",  # a ZIP of PDFs (tests/test_dossier.py)
 }
 
 
@@ -606,6 +613,110 @@ def test_no_public_page_shows_template_text(
         )
         proof.get(f"sharing page, {count} through the link", client, sharing)
 
+    # Writing to one's député (the signer is in Paris, 75011): the circonscription chosen, or
+    # refused, the message; and the signers whom the site cannot give a député.
+    token = make_sharing_token(signer)
+    choose = url(lang, "choose_circonscription", token)
+    write = url(lang, "write_to_target", token)
+    proof.post(
+        "circonscription refused",
+        client,
+        choose,
+        {"circonscription": "99"},
+        status=400,
+        shows="Please choose one of the circonscriptions listed.",
+    )
+    proof.post("circonscription chosen", client, choose, {"circonscription": "11"})
+    deputy = Target.objects.get(departement="75", circonscription=11)
+    proof.post(
+        "message to a député",
+        client,
+        write,
+        {"target": deputy.pk},
+        shows="Open the message in my mail program",
+    )
+    proof.post(
+        "message refused",
+        client,
+        write,
+        {"target": "0"},
+        status=400,
+        shows="You cannot write to this decision-maker from here.",
+    )
+    woman = (
+        Target.objects.filter(role="deputy", civility="Mme", departement__regex=r"^[0-9]{2}$")
+        .exclude(departement__in=["23", "48"])
+        .first()
+    )
+    minister = Target.objects.create(
+        petition=petition, role="minister", civility="Mme", name="Anne Ministre",
+        organisation="Ministère du Numérique", email="ministre@numerique.gouv.fr",
+    )  # fmt: skip
+    for place, fields in [
+        ("abroad", {"country": "BE", "postal_code": "1000"}),
+        ("in Monaco", {"postal_code": "98000"}),
+        ("in no known place", {"postal_code": "00000"}),
+        ("in a one-député département", {"postal_code": "23000"}),
+        ("with a woman député", {"postal_code": f"{woman.departement}000"}),
+    ]:
+        elsewhere = Signature.objects.create(
+            petition=petition, first_name="Alex", last_name=place, language=lang,
+            email=f"alex.{len(place)}@example.org", created_at=signer.created_at,
+            confirmed_at=signer.created_at, **fields,
+        )  # fmt: skip
+        proof.get(
+            f"sharing page, signer {place}",
+            client,
+            url(lang, "sharing", make_sharing_token(elsewhere)),
+        )
+    ChosenCirconscription.objects.create(
+        signature=elsewhere, departement=woman.departement, number=woman.circonscription
+    )
+    proof.get(
+        "sharing page, a woman député", client, url(lang, "sharing", make_sharing_token(elsewhere))
+    )
+
+    # Who was asked and who answered; the campaign's news and milestones.
+    targets = url(lang, "targets", petition.slug)
+    news = url(lang, "news", petition.slug)
+    proof.get(
+        "decision-makers, no answer yet",
+        client,
+        targets,
+        shows="No decision-maker has answered yet.",
+    )
+    proof.get("news, none yet", client, news, shows="No news yet: the campaign is just beginning.")
+    now = timezone.now()
+    left = Target.objects.get(departement="69", circonscription=7)
+    Target.objects.filter(pk=left.pk).update(retired_at=now)
+    Target.objects.filter(departement="69", circonscription=8).update(asked_on=now.date())
+    for target, position in [(left, "opposes"), (deputy, "supports"), (minister, "undecided")]:
+        TargetResponse.objects.create(
+            target=target, position=position, text="Nous étudierons ces propositions.",
+            url="https://example.org/reponse", published_at=now,
+        )  # fmt: skip
+    figures.compute(petition)
+    proof.get("decision-makers with answers", client, targets, shows="Their answers")
+    Update.objects.create(
+        petition=petition, subject_fr="Remise au ministère", subject_en="Delivered",
+        body_fr="Les signatures sont remises.", body_en="The signatures are delivered.",
+        published_at=now,
+    )  # fmt: skip
+    petition.goal = 1
+    petition.delivered_on = now.date()
+    petition.delivered_to_fr = "la ministre du Numérique"
+    petition.delivered_to_en = "the Minister for Digital Affairs"
+    petition.outcome = "victory"
+    petition.outcome_on = now.date()
+    petition.outcome_text_fr = "La loi est votée."
+    petition.outcome_text_en = "The law is passed."
+    petition.save()
+    figures.compute(petition)
+    proof.get("news with milestones", client, news, shows="Victory!")
+    petition.outcome = "other"
+    petition.save()
+    proof.get("news, another outcome", client, news, shows="What came of the campaign")
+
     unsubscribe = url(lang, "unsubscribe", make_unsubscribe_token(signer))
     proof.get("unsubscribe", client, unsubscribe)
     proof.post("unsubscribed", client, unsubscribe, {}, shows="You are unsubscribed")
@@ -723,8 +834,11 @@ def test_no_staff_page_shows_template_text(
     sign,
     django_user_model,
     rendered_templates,
+    django_capture_on_commit_callbacks,
+    tmp_path,
 ):
     proof = Proofreader(lang)
+    settings.DOSSIER_ROOT = str(tmp_path)
 
     def admin_url(name: str, *args: object) -> str:
         return url(lang, f"admin:{name}", *args)
@@ -790,6 +904,12 @@ def test_no_staff_page_shows_template_text(
         "auth_user": admin_user,
         "auth_group": group,
         "petition_staffevent": StaffEvent.objects.first(),
+        "petition_target": Target.objects.get(departement="69", circonscription=7),
+        "petition_targetresponse": TargetResponse.objects.create(
+            target=Target.objects.get(departement="69", circonscription=7),
+            position="supports",
+            text="Je soutiens.",
+        ),
     }
     for model, instance in objects.items():
         for view in ("changelist", "add"):
@@ -803,6 +923,70 @@ def test_no_staff_page_shows_template_text(
     client.force_login(admin_user)
     for page, name in plain.items():
         proof.get(name, client, page, status={200, 403})
+
+    # Decision-makers: the import of the députés, refused and done; an update about an answer.
+    imports = admin_url("petition_target_import")
+    proof.get("import of the députés", client, imports)
+    for state, content, message in [
+        ("refused", b"nom,email\r\n", "Nothing was imported."),
+        ("done", DEPUTIES_SNAPSHOT.read_bytes(), ""),
+    ]:
+        upload = SimpleUploadedFile("deputes.csv", content, "text/csv")
+        proof.post(
+            f"import of the députés, {state}",
+            client,
+            imports,
+            {"petition": petition.pk, "file": upload},
+            shows=message,
+        )
+    responses = admin_url("petition_targetresponse_changelist")
+    response_pk = TargetResponse.objects.first().pk
+    second = TargetResponse.objects.create(
+        target=Target.objects.get(departement="69", circonscription=8),
+        position="opposes",
+        text="Non.",
+    )
+    for action in ("publish", "unpublish", "publish_with_update"):
+        proof.post(
+            f"response, {action}",
+            client,
+            responses,
+            {ACTION_CHECKBOX_NAME: [response_pk], "action": action, "index": "0"},
+        )
+    proof.post(
+        "response, two for one update",
+        client,
+        responses,
+        {ACTION_CHECKBOX_NAME: [response_pk, second.pk], "action": "publish_with_update"},
+        shows="Choose one response to write an update about.",
+    )
+    dossiers = admin_url("petition_target_dossiers")
+    proof.get("dossiers", client, dossiers)
+    proof.post(
+        "dossiers, no choice",
+        client,
+        dossiers,
+        {"petition": petition.pk},
+        shows="Choose one député, one département, or every député.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        proof.post(
+            "dossiers of a département",
+            client,
+            dossiers,
+            {"petition": petition.pk, "departement": "23"},
+            shows="The dossiers are being made. Their progress shows on this page.",
+        )
+    DossierRun.objects.create(petition=petition, total=577, done=12)
+    proof.get("dossiers being made", client, dossiers)
+    updates = admin_url("petition_update_changelist")
+    for action in ("publish", "unpublish"):
+        proof.post(
+            f"update, {action}",
+            client,
+            updates,
+            {ACTION_CHECKBOX_NAME: [draft.pk], "action": action, "index": "0"},
+        )
 
     # Signatures: a search, exports and decisions on what a filter holds, actions.
     signatures = admin_url("petition_signature_changelist")

@@ -9,6 +9,7 @@ modules that only some views need are imported in those views: mailings (e-mail 
 anymail's backends) and dashboard.
 """
 
+from ..advocacy import admin as advocacy
 from . import audit, exports, petitions, signatures, switches, updates
 
-__all__ = ["audit", "exports", "petitions", "signatures", "switches", "updates"]
+__all__ = ["advocacy", "audit", "exports", "petitions", "signatures", "switches", "updates"]

@@ -31,6 +31,7 @@ class PetitionAdmin(TranslationAdmin):
         "signature_count",
         "goal",
         "is_open",
+        "delivered_on",
         "created_at",
         "dashboard_link",
     ]

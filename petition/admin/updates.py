@@ -35,10 +35,20 @@ class UpdateAdmin(TranslationAdmin):
     """Write an update in French and English, preview it, send yourself a test, then send it
     to the signers who asked for news; follow its progress here."""
 
-    list_display = ["subject", "petition", "state", "created_at", "queued_at", "finished_at"]
+    list_display = [
+        "subject",
+        "petition",
+        "state",
+        "created_at",
+        "queued_at",
+        "finished_at",
+        "published_at",
+    ]
     list_filter = ["petition"]
     search_fields = ["subject_fr", "subject_en"]
-    fields = ["petition", "subject", "body"]
+    fields = ["petition", "subject", "body", "published_at"]
+    readonly_fields = ["published_at"]
+    actions = ["publish", "unpublish"]
     change_form_template = "admin/petition/update/change_form.html"
 
     @admin.display(description=_("state"))
@@ -52,11 +62,50 @@ class UpdateAdmin(TranslationAdmin):
         figures = mailings.progress(update)
         return gettext("sending: %(percent)d%%") % {"percent": figures.percent}
 
+    def formfield_for_dbfield(self, db_field: object, request: HttpRequest, **kwargs) -> object:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Each language's subject and body say which language they are in, for screen readers
+        # and spelling checkers (a draft written from an answer comes in both).
+        language = getattr(db_field, "language", None)
+        if field is not None and language:
+            field.widget.attrs["lang"] = language
+        return field
+
     def get_readonly_fields(self, request: HttpRequest, obj: Update | None = None) -> list:
         if obj is not None and not obj.is_draft:
             # What signers received cannot change afterwards.
-            return self.replace_orig_field(["petition", "subject", "body"])
+            return self.replace_orig_field(["petition", "subject", "body", "published_at"])
         return super().get_readonly_fields(request, obj)
+
+    @admin.action(description=_("Show on the news page"))
+    def publish(self, request: HttpRequest, queryset: object) -> None:
+        from ..advocacy import services
+
+        count = services.publish_updates(updates=queryset)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d update is on the news page.",
+                "%(count)d updates are on the news page.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Remove from the news page"))
+    def unpublish(self, request: HttpRequest, queryset: object) -> None:
+        from ..advocacy import services
+
+        count = services.unpublish_updates(updates=queryset)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d update removed from the news page.",
+                "%(count)d updates removed from the news page.",
+                count,
+            )
+            % {"count": count},
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Update | None = None) -> bool:
         if obj is not None and not obj.is_draft:

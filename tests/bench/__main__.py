@@ -38,11 +38,14 @@ In one run, on this machine:
 9. export_signatures writes every confirmed signature to a file, timed against PostgreSQL's
    COPY of the same columns, and its peak memory is read at 10,000 rows and at all of them;
 10. an update goes to 100,000 signers through anymail's test backend in a Celery worker on the
-   bulk queue, then again with that worker killed (SIGKILL) midway and started again.
+   bulk queue, then again with that worker killed (SIGKILL) midway and started again;
+11. dossier: every confirmed signature is given a circonscription, spread over the seats, then
+   `dossier --all` writes a ZIP of one PDF per député, timed, its peak memory against one
+   département's (Rhône).
 
 --only export,updates (any of log, servers, pages, signing, confirmations, soak, timing, export,
-updates) runs some alone. E-mails go to tests/bench/mail.py, which writes each recipient to
-bench-results/logs/.
+updates, dossier) runs some alone. E-mails go to tests/bench/mail.py, which writes each
+recipient to bench-results/logs/.
 BENCH_DATABASE and BENCH_REDIS_DBS (cache, broker, updates' broker: 14,13,12) set what a run
 drops and flushes, so that two runs on one machine keep apart.
 
@@ -69,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -245,7 +249,7 @@ def say(message: str) -> None:
 # The phases a run may be limited to (--only); by default, all of them.
 PHASES = (
     *("log", "servers", "pages", "signing", "confirmations", "soak", "timing", "export"),
-    "updates",
+    *("updates", "dossier"),
 )
 # Those that serve the site and run a Celery worker.
 SITE_PHASES = {"servers", "pages", "signing", "confirmations", "soak", "timing"}
@@ -1700,6 +1704,8 @@ EXPORT_SAID = re.compile(r" in (\d+\.\d+) s\.")
 UPDATE_SLUG = "bench-updates"
 TARGET_EXPORT_RATIO = 2.0
 TARGET_EXPORT_MEMORY_MB = 20.0
+TARGET_DOSSIER_SECONDS = 600.0
+TARGET_DOSSIER_MEMORY_MB = 20.0
 UPDATE_TIME_LIMIT = 5  # seconds a batch may run: a claim is taken back after twice that
 UPDATE_TIMEOUT = 900.0
 
@@ -1846,6 +1852,85 @@ def measure_export(run: Run) -> None:
         "small_rows": SMALL_EXPORT_ROWS,
         "memory_growth_mb": round(big_rss - small.max_rss_mb, 1),
     }
+
+
+def measure_dossier(run: Run) -> None:
+    """dossier --all: one PDF per député in a ZIP, every confirmed signature given a
+    circonscription (spread evenly over the seats), its wall time and peak memory, against one
+    département's (Rhône, 14 députés)."""
+    env = run.env
+    say("Dossier: every signature placed in a circonscription, then a PDF for each député")
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute(
+            """
+            WITH seats AS (
+                SELECT row_number() OVER (ORDER BY departement, circonscription) - 1 AS n,
+                       departement, circonscription
+                FROM petition_target WHERE role = 'deputy' AND retired_at IS NULL
+            ), total AS (SELECT count(*) AS seats FROM seats)
+            INSERT INTO petition_chosencirconscription
+                (signature_id, departement, number, chosen_at)
+            SELECT s.id, seats.departement, seats.circonscription, now()
+            FROM petition_signature s CROSS JOIN total
+            JOIN seats ON seats.n = s.id % total.seats
+            WHERE s.confirmed_at IS NOT NULL
+            ON CONFLICT DO NOTHING
+            """
+        )
+        connection.execute("VACUUM ANALYZE petition_chosencirconscription")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from petition import figures; from petition.models import Petition; "
+        f"figures.compute(Petition.objects.get(slug={SLUG!r}))",
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-dossier-") as scratch:
+        directory = Path(scratch)
+
+        def dossier(name: str, *scope: str) -> tuple[Measured, int, int]:
+            path = directory / f"{name}.zip"
+            argv = [sys.executable, "manage.py", "dossier", SLUG, *scope, "--output", str(path)]
+            measured = run_measured(argv, env, run.processes.log_path(f"dossier-{name}"))
+            with zipfile.ZipFile(path) as archive:
+                return measured, len(archive.namelist()), path.stat().st_size
+
+        one, one_pdfs, _size = dossier("rhone", "--departement", "69")
+        say(f"  Rhône: {one_pdfs} PDFs in {one.seconds:.1f} s, peak {one.max_rss_mb:.1f} MB")
+        every, pdfs, size = dossier("all", "--all")
+        say(f"  all: {pdfs} PDFs in {every.seconds:.1f} s, peak {every.max_rss_mb:.1f} MB")
+    run.results["dossier"] = {
+        "signatures": run.options.signatures,
+        "pdfs": pdfs,
+        "zip_bytes": size,
+        "seconds": round(every.seconds, 1),
+        "max_rss_mb": round(every.max_rss_mb, 1),
+        "departement_pdfs": one_pdfs,
+        "departement_seconds": round(one.seconds, 1),
+        "departement_max_rss_mb": round(one.max_rss_mb, 1),
+        "memory_growth_mb": round(every.max_rss_mb - one.max_rss_mb, 1),
+    }
+
+
+def dossier_summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    made = results.get("dossier")
+    if not made:
+        return []
+    return [
+        (
+            f"dossier for all {made['pdfs']} députés, {made['signatures']:,} signatures",
+            f"{made['seconds']:.0f} s ({made['zip_bytes'] / 1e6:.0f} MB ZIP)",
+            f"< {TARGET_DOSSIER_SECONDS:g} s",
+            verdict(made["seconds"] < TARGET_DOSSIER_SECONDS),
+        ),
+        (
+            f"dossier peak memory, {made['departement_pdfs']} → {made['pdfs']} PDFs",
+            f"{made['departement_max_rss_mb']:.1f} → {made['max_rss_mb']:.1f} MB "
+            f"({made['memory_growth_mb']:+.1f} MB)",
+            f"within {TARGET_DOSSIER_MEMORY_MB:g} MB",
+            verdict(abs(made["memory_growth_mb"]) <= TARGET_DOSSIER_MEMORY_MB),
+        ),
+    ]
 
 
 def _count_lines(path: Path) -> int:
@@ -2202,6 +2287,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if timing:
         rows += timing_summary_rows(timing)
     rows += staff_summary_rows(results)
+    rows += dossier_summary_rows(results)
     if "logged_errors" in results:
         logged = results["logged_errors"]
         rows.append(
@@ -2314,6 +2400,8 @@ def bench(options: Options, results: dict[str, Any]) -> None:
             measure_export(run)
         if "updates" in options.only:
             measure_updates(run)
+        if "dossier" in options.only:
+            measure_dossier(run)
     finally:
         processes.stop_all()
         shutil.rmtree(bare_dir, ignore_errors=True)

@@ -7,11 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, Response, expect
 
-from petition.models import Petition, Signature, Switches
+from petition.models import (
+    Petition,
+    PetitionFigures,
+    Signature,
+    Switches,
+    Target,
+    TargetResponse,
+    Update,
+)
 from petition.templatetags.typography import hyphenate, typeset
 from petition.tokens import (
     make_confirmation_token,
@@ -33,7 +41,8 @@ class Place:
     """
 
     reach: Reach
-    heading: str | None  # a msgid; None for the petition's own title
+    # A msgid; None for the petition's own title; or the heading itself, made once reached.
+    heading: str | Callable[[], str] | None
     status: int = 200
     prepare: Callable[[Petition], None] | None = None
     settings: dict[str, str] = field(default_factory=dict)
@@ -65,6 +74,68 @@ def confirmed(make: Callable[[Signature], str]) -> Callable[[Signature], str]:
         return make(signature)
 
     return make_confirmed
+
+
+def write_to_the_first_circonscription(tab: Page, signature: Signature) -> None:
+    """From the signer's page (in Paris, where the signer chooses among 18), choose the 1st
+    circonscription, then open the message to its député."""
+    signature.mark_confirmed()
+    tab.goto(reverse("sharing", args=[make_sharing_token(signature)]))
+    tab.locator("#write input[type=radio]").first.check()
+    tab.get_by_role("button", name=gettext("This is my circonscription")).click()
+    tab.locator("#write .write__form button").click()
+
+
+def message_heading() -> str:
+    deputy = Target.objects.get(departement="75", circonscription=1)
+    return gettext("Your message to %(name)s") % {"name": deputy.full_name}
+
+
+def answers_and_news(petition: Petition) -> None:
+    """Answers of each kind, a député who left, signers per circonscription, milestones and
+    news: everything the two public pages of the campaign's outcome can show."""
+    now = timezone.now()
+    for circonscription, position in enumerate(["supports", "opposes", "undecided"], start=1):
+        target = Target.objects.get(departement="69", circonscription=circonscription)
+        TargetResponse.objects.create(
+            target=target,
+            position=position,
+            text="Je soutiens les propositions du manifeste.\n\nJe les défendrai.",
+            url="https://example.org/reponse",
+            published_at=now,
+        )
+    Target.objects.filter(departement="69", circonscription=1).update(retired_at=now)
+    Target.objects.filter(departement="69", circonscription=4).update(asked_on=now.date())
+    Target.objects.create(
+        petition=petition,
+        role="minister",
+        civility="Mme",
+        name="Anne Ministre",
+        organisation="Ministère du Numérique",
+        email="ministre@numerique.gouv.fr",
+    )
+    PetitionFigures.objects.update_or_create(
+        petition=petition,
+        defaults={"per_day": [[now.date().isoformat(), 12]], "by_circonscription": [["69", 2, 12]]},
+    )
+    Update.objects.create(
+        petition=petition,
+        subject_fr="Les signatures sont remises",
+        subject_en="The signatures are delivered",
+        body_fr="Merci à toutes et à tous.\n\nLa suite : https://example.org/suite",
+        body_en="Thank you all.\n\nWhat comes next: https://example.org/next",
+        published_at=now,
+    )
+    petition.goal = 10
+    petition.delivered_on = now.date()
+    petition.delivered_to_fr = "la ministre du Numérique"
+    petition.delivered_to_en = "the Minister for Digital Affairs"
+    petition.outcome = "victory"
+    petition.outcome_on = now.date()
+    petition.outcome_text_fr = "La loi reprend les quatre propositions."
+    petition.outcome_text_en = "The law takes up the four proposals."
+    petition.is_open = False
+    petition.save()
 
 
 def pause_signing(petition: Petition) -> None:
@@ -132,6 +203,29 @@ def places() -> dict[str, Place]:
             settings={"RESEND_RATE_PER_IP": "0/h"},
         ),
         "embed": Place(go(reverse("embed", args=[MANIFESTO_SLUG])), None),
+        "circonscription refused": Place(
+            lambda tab, signature: press(
+                reverse("sharing", args=[confirmed(make_sharing_token)(signature)]),
+                "This is my circonscription",
+            )(tab, signature),
+            "Your sharing page",
+            400,
+        ),
+        "message to a député": Place(write_to_the_first_circonscription, message_heading),
+        "decision-makers": Place(
+            go(reverse("targets", args=[MANIFESTO_SLUG])), "Who was asked, who answered"
+        ),
+        "decision-makers with answers": Place(
+            go(reverse("targets", args=[MANIFESTO_SLUG])),
+            "Who was asked, who answered",
+            prepare=answers_and_news,
+        ),
+        "news": Place(go(reverse("news", args=[MANIFESTO_SLUG])), "News of the campaign"),
+        "news with milestones": Place(
+            go(reverse("news", args=[MANIFESTO_SLUG])),
+            "News of the campaign",
+            prepare=answers_and_news,
+        ),
     }
 
 
@@ -160,6 +254,12 @@ PLACES = [
     "page not found",
     "too many attempts",
     "embed",
+    "circonscription refused",
+    "message to a député",
+    "decision-makers",
+    "decision-makers with answers",
+    "news",
+    "news with milestones",
 ]
 
 
@@ -182,9 +282,12 @@ def visit(
         if place.prepare is not None:
             place.prepare(petition)
         place.reach(tab, signature)
-        heading = (
-            hyphenate(typeset(petition.title)) if place.heading is None else gettext(place.heading)
-        )
+        if place.heading is None:
+            heading = hyphenate(typeset(petition.title))
+        elif callable(place.heading):
+            heading = place.heading()
+        else:
+            heading = gettext(place.heading)
 
     expect(tab.get_by_role("heading", level=1)).to_have_text(heading)
     # A button's click returns before the next page has its stylesheet: wait for it.

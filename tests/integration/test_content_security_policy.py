@@ -95,6 +95,8 @@ def test_no_public_page_breaks_the_policy(
                 gettext("Stop e-mails from the campaign"),
             ),
             (f"{reverse('home')}no-such-page/", gettext("Page not found")),
+            (reverse("targets", args=[MANIFESTO_SLUG]), gettext("Who was asked, who answered")),
+            (reverse("news", args=[MANIFESTO_SLUG]), gettext("News of the campaign")),
             (
                 reverse("confirm", args=[make_confirmation_token(signature)]),
                 gettext("Confirm your signature"),
@@ -107,6 +109,11 @@ def test_no_public_page_breaks_the_policy(
         expect(heading).to_have_text(gettext("Thank you, your signature is confirmed!"))
         tab.goto(reverse("sharing", args=[make_sharing_token(signature)]))
         expect(heading).to_have_text(gettext("Your sharing page"))
+        # The signer (in Paris) chooses a circonscription and opens the message to its député.
+        tab.locator("#write input[type=radio]").first.check()
+        tab.get_by_role("button", name=gettext("This is my circonscription")).click()
+        tab.locator("#write .write__form button").click()
+        expect(heading).to_contain_text(gettext("Your message to %(name)s") % {"name": ""})
 
     assert violations == []
 
