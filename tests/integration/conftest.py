@@ -677,3 +677,30 @@ def forms_filled_at_machine_speed(settings) -> None:
 def consent_label() -> str:
     """The consent-to-sign box's label, in the active language."""
     return str(SignatureForm.base_fields["consent"].label)
+
+
+@pytest.fixture(autouse=True)
+def live_server_settles_before_the_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test with the live server ends with its tables emptied (TRUNCATE). A request the
+    browser sent last may still be running in one of the server's threads, its transaction
+    holding locks the TRUNCATE waits for while it waits for the TRUNCATE's: PostgreSQL calls it
+    a deadlock and the next test starts on a full database. Once the test and its browser are
+    done (their teardowns run first), wait until no other session on the test database is
+    working."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("live_server")
+    yield
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
