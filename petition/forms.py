@@ -11,7 +11,7 @@ from django_countries import countries
 
 from .abuse import SigningTraits
 from .addresses import is_disposable
-from .models import REFERRAL_CODE_PATTERN
+from .models import RECEIPT_PATTERN, REFERRAL_CODE_PATTERN
 from .services import SignatureDetails
 
 # [0-9], not \d: \d also takes full-width and other scripts' digits.
@@ -231,7 +231,7 @@ class ReceiptForm(forms.Form):
 
     def clean_receipt(self) -> str:
         receipt = "".join(self.cleaned_data["receipt"].split())
-        if not re.fullmatch(r"[A-Za-z0-9_-]{22}", receipt):
+        if not re.fullmatch(RECEIPT_PATTERN, receipt):
             raise forms.ValidationError(
                 _("A receipt is 22 characters: letters, digits, “-” and “_”. Check it again.")
             )

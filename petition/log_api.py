@@ -20,13 +20,13 @@ from django.views.decorators.http import require_safe
 
 from . import log, merkle
 from .api import CACHE_CONTROL, answer
-from .models import Petition, TreeHead
+from .models import RECEIPT_PATTERN, Petition, TreeHead
 
 # Heads change every few minutes; a page of leaves below a signed size, never.
 HEAD_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=60, stale-if-error=86400"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 LEAVES_PER_PAGE = 10_000
-RECEIPT_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+RECEIPT = re.compile(RECEIPT_PATTERN)
 
 
 class BadQuery(ValueError):
@@ -157,7 +157,7 @@ def _leaf_hash_asked(request: HttpRequest) -> bytes:
     if leaf_hash is not None:
         return _hash(leaf_hash, "leaf_hash")
     receipt = receipt.strip()
-    if not RECEIPT_PATTERN.fullmatch(receipt):
+    if not RECEIPT.fullmatch(receipt):
         raise BadQuery(
             gettext("A receipt is 22 characters: letters, digits, “-” and “_”. Check it again.")
         )

@@ -16,6 +16,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from . import merkle
 from .addresses import canonical_email
 
 
@@ -230,6 +231,8 @@ class SignatureQuerySet(models.QuerySet):
 REFERRAL_CODE_BYTES = 12
 # A receipt for the public log: 128 random bits (petition.log).
 RECEIPT_BYTES = 16
+# token_urlsafe's alphabet and length for RECEIPT_BYTES: anything else is no receipt of ours.
+RECEIPT_PATTERN = r"[A-Za-z0-9_-]{22}"
 # token_urlsafe's alphabet and length for REFERRAL_CODE_BYTES; anything else is no code of ours.
 REFERRAL_CODE_PATTERN = r"[A-Za-z0-9_-]{16}"
 
@@ -392,7 +395,7 @@ class Signature(models.Model):
         now = timezone.now()
         code = self.referral_code or new_referral_code()
         receipt = secrets.token_urlsafe(RECEIPT_BYTES)
-        digest = hashlib.sha256(receipt.encode()).digest()
+        digest = merkle.receipt_hash(receipt)
         updated = Signature.objects.filter(pk=self.pk, confirmed_at__isnull=True).update(
             confirmed_at=now, referral_code=code, receipt_hash=digest
         )

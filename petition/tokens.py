@@ -12,6 +12,7 @@ import hashlib
 from django.conf import settings
 from django.core import signing
 
+from . import merkle
 from .models import Signature
 
 CONFIRM_SALT = "petition.signature.confirm"
@@ -88,7 +89,7 @@ def read_sharing_link(token: str) -> tuple[Signature, str]:
     if digest != _address_digest(signature) or not signature.is_confirmed:
         raise InvalidToken
     stored = signature.receipt_hash
-    if not receipt or stored is None or hashlib.sha256(receipt.encode()).digest() != bytes(stored):
+    if not receipt or stored is None or merkle.receipt_hash(receipt) != bytes(stored):
         receipt = ""  # a receipt from an earlier confirmation, since withdrawn and signed again
     return signature, receipt
 
