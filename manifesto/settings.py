@@ -319,6 +319,9 @@ ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "180"))
 # sweep.
 CONFIRMATION_CLAIM_SECONDS = int(os.environ.get("CONFIRMATION_CLAIM_SECONDS", "300"))
 CONFIRMATION_SWEEP_AFTER_SECONDS = int(os.environ.get("CONFIRMATION_SWEEP_AFTER_SECONDS", "120"))
+# Each web process sends the signings it took in within this many seconds to the workers in one
+# message (petition.queueing.gather_after_commit).
+TASK_GATHER_SECONDS = float(os.environ.get("TASK_GATHER_SECONDS", "0.05"))
 # However often an address is typed into the form, by whoever, it is sent at most this many
 # e-mails (confirmation or "already signed") in 24 hours, this many seconds apart.
 SIGNING_MAILS_PER_DAY = int(os.environ.get("SIGNING_MAILS_PER_DAY", "3"))

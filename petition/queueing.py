@@ -1,5 +1,9 @@
 """Queueing Celery tasks once the transaction that calls for them has committed.
 
+A task a request queues every time (answering a signing) is gathered: each process sends one
+message for what its requests committed within settings.TASK_GATHER_SECONDS, because handing a
+message to the broker costs a web process more CPU than the rest of a signing but its INSERT.
+
 Tasks are named, not imported: the modules that queue them (services, abuse, privacy, mailings)
 stay below petition.tasks, which imports them, so that imports run one way.
 
@@ -10,9 +14,14 @@ of unanswered signings, the resumption of updates, the counts' fold and reconcil
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
@@ -20,6 +29,9 @@ if TYPE_CHECKING:
     from celery import Celery
 
 logger = logging.getLogger(__name__)
+
+# At most how many items one message carries.
+GATHER_MOST = 500
 
 # Once the broker has failed to take a task, this process queues none for this long.
 BROKER_PAUSE_SECONDS = 10
@@ -65,6 +77,96 @@ def after_commit(task_name: str, *args: object) -> None:
     """Queue the task named task_name with args once the current transaction commits (at once
     outside of one)."""
     transaction.on_commit(QueuedTask(task_name, args), robust=True)
+
+
+class GatheredTask(QueuedTask):
+    """An item for a task that takes a list: on commit, it joins this process's gathering."""
+
+    def __call__(self) -> None:
+        (item,) = self.args
+        if runs_in_process():
+            QueuedTask(self.name, ([item],))()
+        else:
+            _gathering(self.name).add(item)
+
+
+def gather_after_commit(task_name: str, item: object) -> None:
+    """Once the current transaction commits, queue task_name([item, ...]) with the other items
+    this process commits for it within settings.TASK_GATHER_SECONDS (at once when tasks run
+    in-process).
+
+    Between the commit and the message, an item lives only in this process's memory: a process
+    killed meanwhile loses the message, never the row it is about. The task's periodic sweep
+    must find such rows, as it finds those committed while the broker was down.
+    """
+    transaction.on_commit(GatheredTask(task_name, (item,)), robust=True)
+
+
+class Gathering:
+    """The items of one task this process has committed and not sent yet, and the thread that
+    sends them."""
+
+    def __init__(self, task_name: str) -> None:
+        self.task_name = task_name
+        self.items: list[object] = []
+        self.lock = threading.Lock()
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def add(self, item: object) -> None:
+        with self.lock:
+            self.items.append(item)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self.run, name=f"gather {self.task_name}", daemon=True
+                )
+                self.thread.start()
+        self.wanted.set()
+
+    def run(self) -> None:
+        while True:
+            self.wanted.wait()
+            # The first item waits for the others of the next few milliseconds.
+            time.sleep(settings.TASK_GATHER_SECONDS)
+            self.send()
+
+    def send(self) -> None:
+        with self.lock:
+            self.wanted.clear()
+            items, self.items = self.items, []
+        for start in range(0, len(items), GATHER_MOST):
+            try:
+                QueuedTask(self.task_name, (items[start : start + GATHER_MOST],))()
+            except Exception:
+                # The thread must outlive any failure: the next items still need sending, and
+                # the sweep finds these ones.
+                logger.exception("Could not queue %s for %d items.", self.task_name, len(items))
+
+
+_gatherings: dict[str, Gathering] = {}
+_gatherings_lock = threading.Lock()
+_gatherings_pid = os.getpid()
+
+
+def _gathering(task_name: str) -> Gathering:
+    global _gatherings_pid
+    with _gatherings_lock:
+        # A forked process (a server's worker) starts with none: its parent's threads are gone.
+        if _gatherings_pid != os.getpid():
+            _gatherings.clear()
+            _gatherings_pid = os.getpid()
+        if task_name not in _gatherings:
+            _gatherings[task_name] = Gathering(task_name)
+        return _gatherings[task_name]
+
+
+@atexit.register
+def send_gathered() -> None:
+    """Send now what this process has gathered: as it stops (a server's worker restarted), or
+    before its broker changes."""
+    if _gatherings_pid == os.getpid():
+        for gathering in list(_gatherings.values()):
+            gathering.send()
 
 
 def runs_in_process() -> bool:

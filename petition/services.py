@@ -22,7 +22,7 @@ from .models import (
     SigningRequest,
     Suppression,
 )
-from .queueing import after_commit, runs_in_process
+from .queueing import after_commit, gather_after_commit, runs_in_process
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _take(*, petition: Petition, kind: str, email: str, language: str, **fields)
     request = SigningRequest.objects.create(
         petition=petition, kind=kind, email=email, language=language, **fields
     )
-    after_commit("petition.tasks.answer_signing", request.pk)
+    gather_after_commit("petition.tasks.answer_signings", request.pk)
     return request
 
 

@@ -96,6 +96,17 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+@shared_task
+def answer_signings(request_ids: list[int]) -> int:
+    """The signings a web process took in within a few milliseconds (queueing.gather_after_commit),
+    each answered by a task of its own: one slow mailbox delays no other, and each is retried
+    alone. Sent twice, it answers nothing twice (answer_signing holds its request). Returns how
+    many were queued."""
+    for request_id in request_ids:
+        answer_signing.delay(request_id)
+    return len(request_ids)
+
+
 @shared_task(expires=60)
 def answer_unanswered_signings() -> int:
     """Every minute (beat): queue again the signings that were never answered (the broker was

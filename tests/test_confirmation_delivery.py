@@ -193,7 +193,7 @@ def broker_attempts(monkeypatch) -> list[tuple]:
         attempts.append(args)
         raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.answer_signing, "delay", unreachable)
+    monkeypatch.setattr(tasks.answer_signings, "delay", unreachable)
     return attempts
 
 
@@ -222,7 +222,7 @@ def test_any_failure_to_queue_the_e_mail_still_thanks_the_signer(sign, monkeypat
     def broken(*args: object) -> None:
         raise RuntimeError("not a broker error")
 
-    monkeypatch.setattr(tasks.answer_signing, "delay", broken)
+    monkeypatch.setattr(tasks.answer_signings, "delay", broken)
 
     assert sign(email="camille@example.org").status_code == 302
     assert SigningRequest.objects.filter(email="camille@example.org").exists()

@@ -131,7 +131,7 @@ def test_signing_with_a_known_address_does_the_same_work_as_with_a_new_one(petit
     assert new.status == 302
     # The petition, and the request taken in.
     assert [statement.split()[0] for statement in new.statements] == ["SELECT", "INSERT"]
-    assert new.queued == [("petition.tasks.answer_signing", ["int"])]
+    assert new.queued == [("petition.tasks.answer_signings", ["int"])]
     assert new.other_callbacks == known.other_callbacks == []
     assert known.statements == new.statements
     assert known.queued == new.queued
@@ -152,7 +152,7 @@ def test_send_it_again_does_the_same_work_for_a_known_address_as_for_a_new_one(
         works[k] = measure(lambda browser=browser: browser.post(resend))
 
     assert works["new"].status == 200
-    assert works["new"].queued == [("petition.tasks.answer_signing", ["int"])]
+    assert works["new"].queued == [("petition.tasks.answer_signings", ["int"])]
     assert works[kind].same_as(works["new"])
 
 

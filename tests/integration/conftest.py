@@ -48,6 +48,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from manifesto.celery import app as celery_app
 from petition.forms import SignatureForm
+from petition.queueing import send_gathered
 from tests.conftest import IN_CI, MANIFESTO_SLUG, require_service, service_reachable
 
 from .waiting import wait_until
@@ -428,6 +429,8 @@ def publishing_to(broker_url: str) -> Iterator[None]:
     try:
         yield
     finally:
+        # What the block's signings gathered goes to the block's broker.
+        send_gathered()
         reset_broker_connections()
         celery_app.conf.update(saved)
 

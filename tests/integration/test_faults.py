@@ -10,8 +10,10 @@ PostgreSQL. The machine's servers are never stopped.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import http.client
+import json
 import os
 import re
 import socket
@@ -26,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import redis
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from amqp.exceptions import AMQPError
 from django.conf import settings
@@ -163,11 +166,12 @@ def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_ba
         first_limit = NORMAL_SECONDS if outage == "stopped" else FIRST_WHEN_FROZEN_SECONDS
         assert took[0] < first_limit, f"signings took {took} s"
         assert max(took[1:]) < NORMAL_SECONDS, f"signings took {took} s"
-        # The worker reconnects, and the sweep queues the signings that were never answered.
-        # (A frozen Redis takes the first task late, when it wakes up: that signing is queued
-        # twice and answered once all the same.)
+        # The worker reconnects, and the sweep queues the signings that were never answered. (A
+        # frozen Redis takes the message under way when it wakes up, and the site has gathered
+        # the others meanwhile: they may need no sweep; a signing queued twice is answered once.)
         wait_until(lambda: all_answered(mailbox, addresses), timeout=30, what="the e-mails")
-        sweeping_worker.wait_for_log(r"Queued again \d+ signings")
+        if outage == "stopped":
+            sweeping_worker.wait_for_log(r"Queued again \d+ signings")
     assert {address: len(mailbox.to(address)) for address in addresses} == dict.fromkeys(
         addresses, 1
     )
@@ -177,6 +181,55 @@ def test_signing_with_the_broker_down_is_fast_and_the_mail_follows_once_it_is_ba
     [link] = mailbox.to(pending)
     assert link["Subject"] == "Confirmez votre signature du manifeste de CAMELEON"
     assert Signature.objects.filter(email__in=addresses).count() == len(addresses)
+
+
+# Signings gathered into one message.
+
+
+def queued_messages(broker_url: str, queue: str = "celery") -> list[dict]:
+    """The messages waiting on a Redis broker's queue: task name and arguments."""
+    with redis.Redis.from_url(broker_url) as client:
+        raw = client.lrange(queue, 0, -1)
+    messages = []
+    for item in raw:
+        envelope = json.loads(item)
+        args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        messages.append({"task": envelope["headers"]["task"], "args": args})
+    return messages
+
+
+def test_signings_taken_in_together_leave_as_one_message_and_each_is_answered_alone(
+    client: Client,
+    petition: Petition,
+    mailbox: Mailbox,
+    redis_broker: RedisServer,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    settings,
+) -> None:
+    settings.TASK_GATHER_SECONDS = 1.5
+    addresses = [f"together.{n}@example.org" for n in range(6)]
+    with publishing_to(redis_broker.url):
+        for n, address in enumerate(addresses):
+            assert sign(client, ["fr", "en"][n % 2], address) == 302
+        wait_until(lambda: queued_messages(redis_broker.url), timeout=10, what="the message")
+        [message] = queued_messages(redis_broker.url)
+        assert message["task"] == "petition.tasks.answer_signings"
+        requests = SigningRequest.objects.filter(email__in=addresses)
+        assert sorted(message["args"][0]) == sorted(requests.values_list("pk", flat=True))
+
+        env = worker_env(
+            broker_url=redis_broker.url, smtp=smtp_server, site_url="http://testserver"
+        )
+        worker = worker_process(env, tmp_path, "gathered")
+        with running(worker):
+            wait_until(lambda: all_answered(mailbox, addresses), timeout=30, what="the e-mails")
+            # One task a signing: each is sent, and would be retried, on its own.
+            worker.wait_for_log(r"answer_signings\[[^\]]+\] succeeded in [\d.]+s: 6")
+            assert len(re.findall(r"answer_signing\[[^\]]+\] succeeded", worker.log())) == 6
+    assert {address: len(mailbox.to(address)) for address in addresses} == dict.fromkeys(
+        addresses, 1
+    )
 
 
 # A worker killed while it sends an e-mail.
