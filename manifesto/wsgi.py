@@ -19,3 +19,22 @@ application = utf8_only(
 from manifesto.checks import refuse_to_serve_without_a_shared_cache  # noqa: E402 - needs settings
 
 refuse_to_serve_without_a_shared_cache()
+
+
+def load_what_requests_would() -> None:
+    """Load, as the process starts, what its first requests would otherwise load while people
+    wait: both languages' catalogues, the address validator's patterns and the Celery app with
+    its tasks. A surge that meets new processes (a deployment, a restart) then meets warm ones."""
+    from django.core.validators import validate_email
+    from django.utils import translation
+
+    from petition.queueing import load_tasks
+
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            translation.gettext("Sign")
+    validate_email("warm@example.org")
+    load_tasks()
+
+
+load_what_requests_would()

@@ -140,14 +140,14 @@ class SignatureForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    # When the page was shown, signed: a form sent back within seconds was not typed.
-    started = forms.CharField(required=False, widget=forms.HiddenInput)
+    # When the page was shown, signed (only when it is drawn: a form sent back needs none): a
+    # form sent back within seconds was not typed.
+    started = forms.CharField(required=False, widget=forms.HiddenInput, initial=signed_form_time)
 
     def __init__(self, *args, **kwargs) -> None:
         # Labels stand above their fields: no colon after them, in either language.
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["started"].initial = signed_form_time()
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()

@@ -174,6 +174,11 @@ def runs_in_process() -> bool:
     return bool(_app().conf.task_always_eager)
 
 
+def load_tasks() -> None:
+    """Load the Celery app and the tasks now rather than with the first task queued."""
+    _app()
+
+
 def _app() -> Celery:
     # Celery, and the tasks with it, load only once something is queued: commands that queue
     # nothing (the export) start without them.

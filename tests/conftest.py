@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 from django.core.mail import EmailMessage
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import resolve, reverse
@@ -78,7 +79,7 @@ def require_service(name: str, host: str, port: int) -> None:
 
 @pytest.fixture
 def requires_postgresql(settings) -> None:
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         if IN_CI:
             pytest.fail("CI must run the suite on PostgreSQL", pytrace=False)
         pytest.skip("needs PostgreSQL")
