@@ -5,14 +5,18 @@ from django.core.wsgi import get_wsgi_application
 
 from manifesto.answers import SharedAnswers
 from manifesto.charsets import utf8_only
+from manifesto.health import health_probes
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "manifesto.settings")
 
 django_application = get_wsgi_application()
-# The counter API is answered from memory for a second before any of Django runs.
-application = utf8_only(
-    SharedAnswers(
-        django_application, prefix="/api/petitions/", seconds=settings.COUNTER_CACHE_SECONDS
+# The load balancer's probes, then the counter API, are answered before any of Django runs
+# (the API from memory, for a second).
+application = health_probes(
+    utf8_only(
+        SharedAnswers(
+            django_application, prefix="/api/petitions/", seconds=settings.COUNTER_CACHE_SECONDS
+        )
     )
 )
 

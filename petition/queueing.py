@@ -175,8 +175,12 @@ def runs_in_process() -> bool:
 
 
 def load_tasks() -> None:
-    """Load the Celery app and the tasks now rather than with the first task queued."""
-    _app()
+    """Load the Celery app, its tasks and its broker transport now rather than with the first
+    task queued (nothing connects to the broker yet)."""
+    app = _app()
+    app.finalize()
+    if not app.conf.task_always_eager:
+        app.amqp.producer_pool  # noqa: B018 - built on first use
 
 
 def _app() -> Celery:
