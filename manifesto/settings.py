@@ -116,6 +116,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction pooling (deploy/pgbouncer.ini), cursors that outlive a
+# transaction cannot be used.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same, checking a kept connection only after a second unused (manifesto.db.postgresql).
     DATABASES["default"]["ENGINE"] = "manifesto.db.postgresql"
@@ -175,7 +180,7 @@ USE_TZ = True
 COUNTRIES_FIRST = ["FR", "BE", "CH", "LU", "MC", "CA"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -238,6 +243,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
+# Two beats may run, on two machines, with `-S redbeat.RedBeatScheduler` (deploy/): the one
+# holding the lock in Redis schedules; the other takes over this many seconds after the first
+# stopped renewing it, which it does at every tick (a second apart, with the fold's schedule).
+CELERY_REDBEAT_REDIS_URL = os.environ.get("CELERY_BEAT_REDIS_URL", CELERY_BROKER_URL)
+CELERY_REDBEAT_REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("CELERY_BEAT_LOCK_SECONDS", "10"))
+CELERY_REDBEAT_KEY_PREFIX = "petition:redbeat"
 
 # Petition behaviour.
 CONFIRMATION_MAX_AGE = int(os.environ.get("CONFIRMATION_MAX_AGE_DAYS", "30")) * 24 * 3600
