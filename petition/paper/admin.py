@@ -269,10 +269,7 @@ class PaperImportAdmin(admin.ModelAdmin):
             "count_form": count_form,
             "max_size": PAPER_FILE_MAX_BYTES,
         }
-        status = 400 if kind in ("file", "count") else 200
-        return TemplateResponse(
-            request, "admin/petition/paperimport/import.html", context, status=status
-        )
+        return TemplateResponse(request, "admin/petition/paperimport/import.html", context)
 
     def _done(self, request: HttpRequest, paper_import: PaperImport) -> HttpResponse:
         messages.success(
