@@ -1204,7 +1204,7 @@ def test_the_paper_sheet_upload_refuses_any_file_it_cannot_read_whole(
     paper_importer, petition, html, translated, lang, content, oversized, name
 ):
     if oversized:
-        content += b"\xff" * 2_000_001
+        content += b"\xff" * (2 * 1024 * 1024 + 1)
     file_name = name.replace("/", "_").replace("\\", "_")[:100].strip(".") or "x"
     before = paper_state()
 

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,7 @@ from .sheets import EARLIEST, PaperFileError, read_paper_file
 
 IMPORT_PERMISSION = "petition.add_paperimport"
 # A typed-in sheet is a few KB; the largest exhibition's, a few hundred.
-PAPER_FILE_MAX_BYTES = 2_000_000
+PAPER_FILE_MAX_BYTES = 2 * 1024 * 1024
 # More than any sheet or event could hold: a typing slip, not a count.
 MAX_COUNT_ALONE = 100_000
 
@@ -169,8 +170,11 @@ class PaperImportAdmin(admin.ModelAdmin):
     def duplicate_lines(self, paper_import: PaperImport) -> str:
         if not paper_import.duplicates:
             return gettext("None")
-        items = format_html_join("", "<li>{}</li>", ((line,) for line in paper_import.duplicates))
-        return format_html("<ul>{}</ul>", items)
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            ((line,) for line in services.duplicate_lines(paper_import)),
+        )
 
     @admin.display(description=_("signatures"))
     def signatures_link(self, paper_import: PaperImport) -> str:
@@ -243,7 +247,7 @@ class PaperImportAdmin(admin.ModelAdmin):
         count_form = PaperCountForm(request.POST if kind == "count" else None, prefix="count")
         if kind == "file" and file_form.is_valid():
             try:
-                report = services.import_sheet(
+                paper_import = services.import_sheet(
                     petition=file_form.cleaned_data["petition"],
                     rows=file_form.cleaned_data["file"],
                     file_name=file_form.file_name,
@@ -253,7 +257,7 @@ class PaperImportAdmin(admin.ModelAdmin):
                 for problem in error.problems:
                     file_form.add_error("file", problem)
             else:
-                return self._done(request, report.paper_import)
+                return self._done(request, paper_import)
         if kind == "count" and count_form.is_valid():
             paper_import = services.record_count(
                 petition=count_form.cleaned_data["petition"],

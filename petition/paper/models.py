@@ -35,7 +35,8 @@ class PaperImport(models.Model):
     count_alone = models.PositiveIntegerField(
         _("signatures counted without being typed in"), default=0
     )
-    # "Line 4: …" for each row set aside because its mailbox had signed already; no address.
+    # Each row set aside because its mailbox had signed already: its line and why
+    # (services.Duplicate), never the address.
     duplicates = models.JSONField(_("duplicates set aside"), default=list, blank=True)
     imported_at = models.DateTimeField(_("imported at"))
     imported_by = models.ForeignKey(
@@ -62,8 +63,10 @@ class PaperImport(models.Model):
 
     class Meta:
         app_label = "petition"
-        verbose_name = _("import of paper signatures")
-        verbose_name_plural = _("imports of paper signatures")
+        # "Sheet": each import is one, typed in or counted; and French admin titles read
+        # "Affichage de feuille…", where "import" would need an elision Django does not make.
+        verbose_name = _("sheet of paper signatures")
+        verbose_name_plural = _("sheets of paper signatures")
         ordering = ["-imported_at"]
         # Imports are made and undone through their own pages, never edited or deleted: the
         # record stays. "add" is the permission to import and to undo.

@@ -11,7 +11,6 @@ folds and the log's batches look SETTLE_AFTER back for confirmations committed l
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
@@ -29,14 +28,6 @@ from .models import PaperImport
 from .sheets import PaperFileError, PaperRow
 
 
-@dataclass
-class ImportReport:
-    """What an import did: the import's row, and the rows set aside as duplicates."""
-
-    paper_import: PaperImport
-    duplicates: list[str] = field(default_factory=list)
-
-
 def collected_at(day: date) -> datetime:
     """A day of collection as a signing time: its first moment, in the site's time zone, so
     that a sheet of today is never signed after it is entered."""
@@ -48,8 +39,19 @@ def _events(rows: list[PaperRow]) -> str:
     return " ; ".join(names)[:300]
 
 
-def _duplicates(petition: Petition, rows: list[PaperRow]) -> tuple[list[PaperRow], list[str]]:
-    """The rows to enter, and a line for each one set aside because its mailbox has signed:
+class Duplicate:
+    """Why a row was set aside, as kept on the import: {"line", "reason", "other"}, told in
+    the reader's language by `duplicate_lines`."""
+
+    ONLINE = "online"
+    EARLIER_SHEET = "earlier_sheet"
+    IN_FILE = "in_file"
+
+
+def _duplicates(
+    petition: Petition, rows: list[PaperRow]
+) -> tuple[list[PaperRow], list[dict[str, object]]]:
+    """The rows to enter, and one entry for each row set aside because its mailbox has signed:
     online, on an earlier sheet, or higher up in this file."""
     mailboxes = {row.mailbox for row in rows if row.mailbox}
     known = dict(
@@ -59,24 +61,36 @@ def _duplicates(petition: Petition, rows: list[PaperRow]) -> tuple[list[PaperRow
     )
     seen: dict[str, int] = {}
     kept: list[PaperRow] = []
-    reported: list[str] = []
+    reported: list[dict[str, object]] = []
     for row in rows:
         mailbox = row.mailbox
         if mailbox and mailbox in seen:
-            problem = gettext("the same mailbox as line %(other)d.") % {"other": seen[mailbox]}
+            reported.append({"line": row.line, "reason": Duplicate.IN_FILE, "other": seen[mailbox]})
         elif mailbox and known.get(mailbox) == Source.ONLINE:
-            problem = gettext("this mailbox has already signed online.")
+            reported.append({"line": row.line, "reason": Duplicate.ONLINE})
         elif mailbox and mailbox in known:
-            problem = gettext("this mailbox is already on an earlier paper sheet.")
+            reported.append({"line": row.line, "reason": Duplicate.EARLIER_SHEET})
         else:
             if mailbox:
                 seen[mailbox] = row.line
             kept.append(row)
-            continue
-        reported.append(
-            gettext("Line %(line)d: %(problem)s") % {"line": row.line, "problem": problem}
-        )
     return kept, reported
+
+
+def duplicate_lines(paper_import: PaperImport) -> list[str]:
+    """The rows an import set aside, a sentence each, in the current language."""
+    lines = []
+    for entry in paper_import.duplicates:
+        if entry["reason"] == Duplicate.IN_FILE:
+            problem = gettext("the same mailbox as line %(other)d.") % {"other": entry["other"]}
+        elif entry["reason"] == Duplicate.ONLINE:
+            problem = gettext("this mailbox has already signed online.")
+        else:
+            problem = gettext("this mailbox is already on an earlier paper sheet.")
+        lines.append(
+            gettext("Line %(line)d: %(problem)s") % {"line": entry["line"], "problem": problem}
+        )
+    return lines
 
 
 def _history(user: AbstractBaseUser, paper_import: PaperImport, flag: int, message: str) -> None:
@@ -91,7 +105,7 @@ def _history(user: AbstractBaseUser, paper_import: PaperImport, flag: int, messa
 
 def import_sheet(
     *, petition: Petition, rows: list[PaperRow], file_name: str, user: AbstractBaseUser
-) -> ImportReport:
+) -> PaperImport:
     """Enter a typed-in sheet's signatures, all or none; duplicates are set aside and listed."""
     try:
         with transaction.atomic():
@@ -142,7 +156,7 @@ def import_sheet(
                 gettext("Someone signed meanwhile with an address of this file: try again."),
             ]
         ) from error
-    return ImportReport(paper_import, duplicates)
+    return paper_import
 
 
 def record_count(
