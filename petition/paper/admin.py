@@ -99,7 +99,7 @@ class PaperCountForm(forms.Form):
 
 
 class StandingFilter(admin.SimpleListFilter):
-    title = _("undone")
+    title = _("state")
     parameter_name = "undone"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
@@ -117,18 +117,17 @@ class StandingFilter(admin.SimpleListFilter):
 class PaperImportAdmin(admin.ModelAdmin):
     """The record of every import; the import and undo pages hang from it."""
 
+    # Short headings: the list fits beside its filters.
     list_display = [
-        "imported_at",
         "event",
         "collected_on",
-        "petition",
-        "rows_created",
-        "count_alone",
+        "typed_in",
+        "by_number",
         "duplicate_count",
-        "imported_by_name",
-        "undone_at",
+        "counts",
+        "imported_at",
     ]
-    list_filter = [StandingFilter, "petition", "collected_on"]
+    list_filter = [StandingFilter, "petition"]
     search_fields = ["event", "file_name", "imported_by_name"]
     date_hierarchy = "imported_at"
     fields = [
@@ -162,9 +161,21 @@ class PaperImportAdmin(admin.ModelAdmin):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(IMPORT_PERMISSION)
 
-    @admin.display(description=_("duplicates set aside"))
+    @admin.display(description=_("typed in"), ordering="rows_created")
+    def typed_in(self, paper_import: PaperImport) -> int:
+        return paper_import.rows_created
+
+    @admin.display(description=_("by number"), ordering="count_alone")
+    def by_number(self, paper_import: PaperImport) -> int:
+        return paper_import.count_alone
+
+    @admin.display(description=_("duplicates"))
     def duplicate_count(self, paper_import: PaperImport) -> int:
         return len(paper_import.duplicates)
+
+    @admin.display(description=_("counted"), boolean=True)
+    def counts(self, paper_import: PaperImport) -> bool:
+        return not paper_import.is_undone
 
     @admin.display(description=_("duplicates set aside"))
     def duplicate_lines(self, paper_import: PaperImport) -> str:
