@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ..forms import CONTROL_CHARACTERS, no_control_characters
 from ..models import Petition
 from ..staff import fresh_second_factor_required
 from . import services
@@ -52,7 +53,7 @@ class PaperFileForm(forms.Form):
                 gettext("The file is larger than %(size)s: split it in several imports.")
                 % {"size": filesizeformat(PAPER_FILE_MAX_BYTES)}
             )
-        self.file_name = upload.name or ""
+        self.file_name = CONTROL_CHARACTERS.sub("", upload.name or "")
         try:
             return read_paper_file(upload.read())
         except PaperFileError as error:
@@ -81,8 +82,6 @@ class PaperCountForm(forms.Form):
     )
 
     def clean_event(self) -> str:
-        from ..forms import no_control_characters
-
         event = " ".join(self.cleaned_data["event"].split())
         no_control_characters(event)
         return event
