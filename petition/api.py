@@ -20,7 +20,16 @@ from django.views.decorators.http import require_safe
 from .models import Petition
 
 CACHE_CONTROL = "public, max-age=2, stale-while-revalidate=30, stale-if-error=86400"
-FIELDS = ("slug", "title_fr", "title_en", "goal", "signature_count", "count_updated_at", "is_open")
+FIELDS = (
+    "slug",
+    "title_fr",
+    "title_en",
+    "goal",
+    "signature_count",
+    "paper_count",
+    "count_updated_at",
+    "is_open",
+)
 
 
 def counter(petition: Petition) -> dict[str, Any]:
@@ -29,6 +38,8 @@ def counter(petition: Petition) -> dict[str, Any]:
         "slug": petition.slug,
         "title": {"fr": petition.title_fr, "en": petition.title_en},
         "signature_count": petition.signature_count,
+        # Of signature_count, the signatures collected on paper (typed in or counted by sheet).
+        "paper_count": petition.paper_count,
         "goal": petition.current_goal,
         "is_open": petition.is_open,
         "updated_at": petition.count_updated_at.isoformat(),

@@ -12,6 +12,10 @@ transaction commits late (its `confirmed_at` is taken before the commit) still e
 only older ones are folded into `settled_count` for good. A fold is a pure function of the rows
 and the watermark, so running it twice never counts twice, and an advisory lock keeps two copies
 from doing the same work at once. `reconcile` recounts everything, repairs and reports drift.
+
+Sheets of paper signatures counted by their number alone (petition.paper) have no rows:
+`reconcile`, which the count task runs after every import or undoing, puts their total in
+`settled_count`, where every fold keeps it.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from psycopg.errors import LockNotAvailable
 
-from .models import Petition, Signature
+from .models import PaperImport, Petition, Signature, Source
 
 logger = logging.getLogger(__name__)
 
@@ -114,18 +118,33 @@ def reconcile(petition_id: int) -> Tally | None:
             .filter(petition_id=petition_id)
             .aggregate(total=Count("pk"), settled=Count("pk", filter=Q(confirmed_at__lte=horizon)))
         )
-        # What a fold would show now, measured against the truth.
-        expected = fold_view(petition, horizon)
-        drift = figures["total"] - expected
+        untyped = untyped_count(petition_id)
+        total = figures["total"] + untyped
+        # What a fold would show now, measured against the truth; a sheet counted or undone
+        # since the last reconciliation is no drift.
+        expected = fold_view(petition, horizon) - petition.untyped_paper_count + untyped
+        drift = total - expected
         if drift:
             logger.warning(
                 "Signature count of petition %s drifted by %+d; repaired to %d.",
                 petition.slug,
                 drift,
-                figures["total"],
+                total,
             )
-        _store(petition, settled=figures["settled"], until=horizon, total=figures["total"])
-        return Tally(petition_id, figures["total"], drift)
+        _store(petition, settled=figures["settled"] + untyped, until=horizon, total=total)
+        typed = Signature.objects.counted().filter(petition_id=petition_id, source=Source.PAPER)
+        paper = typed.count() + untyped
+        if (paper, untyped) != (petition.paper_count, petition.untyped_paper_count):
+            Petition.objects.filter(pk=petition_id).update(
+                paper_count=paper, untyped_paper_count=untyped
+            )
+        return Tally(petition_id, total, drift)
+
+
+def untyped_count(petition_id: int) -> int:
+    """The signatures of a petition's paper sheets that were counted without being typed in."""
+    standing = PaperImport.objects.standing().filter(petition_id=petition_id)
+    return standing.aggregate(n=Sum("count_alone"))["n"] or 0
 
 
 def fold_view(petition: Petition, horizon: datetime) -> int:

@@ -34,7 +34,7 @@ from django_countries import countries
 from psycopg import errors as psycopg_errors
 from psycopg import pq, sql
 
-from .models import ExportRecord, Petition, Signature
+from .models import ExportRecord, Petition, Signature, Source
 
 Variant = ExportRecord.Variant
 # "," for most software; ";" for spreadsheets set up for French, where "," is the decimal mark.
@@ -62,10 +62,11 @@ SOURCE = (
     "confirmed_at",
     "wants_news",
     "unsubscribed_at",
+    "source",
 )
 Row = tuple[Any, ...]
 FIRST_NAME, LAST_NAME, EMAIL, COUNTRY, POSTAL_CODE, LANGUAGE = range(6)
-CREATED_AT, CONFIRMED_AT, WANTS_NEWS, UNSUBSCRIBED_AT = range(6, 10)
+CREATED_AT, CONFIRMED_AT, WANTS_NEWS, UNSUBSCRIBED_AT, SIGNATURE_SOURCE = range(6, 11)
 
 
 def neutralised(value: str) -> str | None:
@@ -151,6 +152,8 @@ def _full_columns() -> list[Column]:
             "CASE WHEN s.unsubscribed_at IS NULL THEN 'no' ELSE 'yes' END",
             lambda row, _: YES_NO[row[UNSUBSCRIBED_AT] is not None],
         ),
+        # "online" or "paper" (petition.paper); a code, as the other cells of this format.
+        text("source", SIGNATURE_SOURCE, "source"),
     ]
 
 
@@ -192,7 +195,24 @@ def _officials_columns() -> list[Column]:
             local_date,
             lambda row, _: row[CREATED_AT].astimezone(time_zone).date().isoformat(),
         ),
+        _officials_source(),
     ]
+
+
+def _officials_source() -> Column:
+    """Where the signature was collected, in the words of the person exporting."""
+    words = {Source.ONLINE: gettext("online"), Source.PAPER: gettext("on paper")}
+
+    def literal(word: str) -> str:
+        # Spliced into the SQL, which is formatted afterwards: quotes and braces escaped.
+        return "'" + word.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
+
+    return Column(
+        lambda: gettext("Collected"),
+        f"CASE WHEN s.source = '{Source.PAPER.value}' THEN {literal(words[Source.PAPER])} "
+        f"ELSE {literal(words[Source.ONLINE])} END",
+        lambda row, _: neutralised(words[Source(row[SIGNATURE_SOURCE])]),
+    )
 
 
 # The full format's header, the same in every language: scripts read it.

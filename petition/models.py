@@ -49,6 +49,11 @@ class Petition(models.Model):
     count_updated_at = models.DateTimeField(_("count updated at"), default=timezone.now)
     # Bookkeeping of petition.counting: confirmations up to counted_until, folded for good.
     settled_count = models.PositiveIntegerField(default=0, editable=False)
+    # Of signature_count, the signatures collected on paper: typed in, or counted by the
+    # number on a sheet alone (petition.paper). Kept by petition.counting.reconcile.
+    paper_count = models.PositiveIntegerField(_("of which on paper"), default=0, editable=False)
+    # Of paper_count, the sheets counted by their number alone: they are in settled_count.
+    untyped_paper_count = models.PositiveIntegerField(default=0, editable=False)
     counted_until = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The campaign's milestones, shown on its news page (petition.advocacy.news).
@@ -154,7 +159,9 @@ class SignatureQuerySet(models.QuerySet):
         objs = list(objs)
         for signature in objs:
             if signature.anonymised_at is None:
-                signature.email_canonical = canonical_email(signature.email)
+                signature.email_canonical = (
+                    canonical_email(signature.email) if signature.email else ""
+                )
         return super().bulk_create(objs, *args, **kwargs)
 
     def confirmed(self) -> SignatureQuerySet:
@@ -188,7 +195,7 @@ class SignatureQuerySet(models.QuerySet):
 
     def news_recipients(self) -> SignatureQuerySet:
         """Who receives the campaign's updates: confirmed, asked for news, still reachable."""
-        return self.counted().filter(wants_news=True).reachable()
+        return self.counted().filter(wants_news=True, source=Source.ONLINE).reachable()
 
     def with_status(self, status: str) -> SignatureQuerySet:
         """The signatures in one of SignatureStatus; "all" (or "") filters nothing."""
@@ -243,15 +250,26 @@ def new_referral_code() -> str:
     return secrets.token_urlsafe(REFERRAL_CODE_BYTES)
 
 
+class Source(models.TextChoices):
+    ONLINE = "online", _("online")
+    PAPER = "paper", _("on paper")
+
+
 class Signature(models.Model):
-    """A citizen's signature. It counts once confirmed_at is set, and only then."""
+    """A citizen's signature. It counts once confirmed_at is set, and only then.
+
+    A signature collected on paper (petition.paper) is entered by staff, confirmed as it is
+    entered, may have no e-mail address, and is never written to: its signer consented to
+    nothing online.
+    """
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("petition")
     )
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    email = models.EmailField(_("e-mail address"), max_length=254)
+    # Empty only on paper, or once anonymised.
+    email = models.EmailField(_("e-mail address"), max_length=254, blank=True)
     # The mailbox the address reaches (petition.addresses): what "one signature per person"
     # compares. Empty once the signature is anonymised.
     email_canonical = models.CharField(max_length=254, editable=False)
@@ -317,6 +335,24 @@ class Signature(models.Model):
         verbose_name=_("signed through the link of"),
     )
 
+    source = models.CharField(
+        _("source"),
+        max_length=8,
+        choices=Source.choices,
+        default=Source.ONLINE,
+        db_default=Source.ONLINE,
+        editable=False,
+    )
+    paper_import = models.ForeignKey(
+        "PaperImport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="signatures",
+        verbose_name=_("imported with"),
+    )
+
     # The public log (petition.log) knows a signature only by the SHA-256 of its receipt, a
     # random value shown once to the signer at confirmation and kept nowhere here.
     receipt_hash = models.BinaryField(max_length=32, null=True, editable=False)
@@ -341,6 +377,17 @@ class Signature(models.Model):
                 | models.Q(confirmed_at__gte=models.F("created_at")),
                 name="confirmed_after_signed",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(email="")
+                | models.Q(source=Source.PAPER)
+                | models.Q(anonymised_at__isnull=False),
+                name="email_unless_paper_or_anonymised",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source=Source.ONLINE, paper_import__isnull=True)
+                | models.Q(source=Source.PAPER, paper_import__isnull=False),
+                name="paper_signature_has_its_import",
+            ),
             # Partial: pending signatures, most of the table in a surge, have no code to index.
             models.UniqueConstraint(
                 fields=["referral_code"],
@@ -360,6 +407,12 @@ class Signature(models.Model):
                 condition=models.Q(confirmed_at__isnull=True),
                 name="signature_pending_idx",
             ),
+            # The paper signatures, few among the online ones: what the count reads of them.
+            models.Index(
+                fields=["petition"],
+                condition=models.Q(source="paper"),
+                name="signature_paper_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -367,7 +420,7 @@ class Signature(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.anonymised_at is None:
-            self.email_canonical = canonical_email(self.email)
+            self.email_canonical = canonical_email(self.email) if self.email else ""
         super().save(*args, **kwargs)
 
     @property
@@ -380,7 +433,7 @@ class Signature(models.Model):
 
     @property
     def receives_email(self) -> bool:
-        return self.unsubscribed_at is None
+        return self.unsubscribed_at is None and self.source == Source.ONLINE and bool(self.email)
 
     # The signer's receipt for the public log, in memory only: set by mark_confirmed() when it
     # confirms, shown to the signer once, and never stored (only its hash is).
@@ -1168,3 +1221,6 @@ from .advocacy.models import (  # noqa: E402, F401
     Target,
     TargetResponse,
 )
+
+# Signatures collected on paper (petition.paper), registered with this app.
+from .paper.models import PaperImport  # noqa: E402, F401

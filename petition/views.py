@@ -29,7 +29,7 @@ from manifesto.security import csp_replace
 from . import abuse, log, log_api, privacy, services, sharing
 from .addresses import canonical_email
 from .forms import REFERRAL_CODE, ReceiptForm, SignatureForm, signed_form_time
-from .models import Petition, Signature, Switches
+from .models import PaperImport, Petition, Signature, Switches
 from .queueing import runs_in_process
 from .tokens import (
     InvalidToken,
@@ -304,8 +304,11 @@ def log_page(request: HttpRequest, slug: str) -> HttpResponse:
     head = log.latest_head(petition)
     form = ReceiptForm(request.GET if "receipt" in request.GET else None)
     check = log.check_receipt(petition, form.cleaned_data["receipt"]) if form.is_valid() else None
+    sheets = list(PaperImport.objects.untyped_sheets().filter(petition=petition))
     context = {
         "petition": petition,
+        "untyped_sheets": sheets,
+        "untyped_count": sum(sheet.count_alone for sheet in sheets),
         "head": log.describe(head) if head else None,
         "form": form,
         "check": check,

@@ -113,6 +113,7 @@ def test_a_header_then_one_row_per_signature_oldest_first(petition):
             to_the_second(first.confirmed_at),
             "yes",
             "no",
+            "online",
         ],
         [
             "Oliver",
@@ -125,6 +126,7 @@ def test_a_header_then_one_row_per_signature_oldest_first(petition):
             to_the_second(second.confirmed_at),
             "no",
             "yes",
+            "online",
         ],
     ]
 
@@ -385,13 +387,14 @@ def test_the_officials_variant_holds_no_contact_data(petition, use_copy, setting
         ).decode()
 
     header, *rows = parse(text)
-    assert header == ["First name", "Last name", "Postal code or country", "Signed on"]
+    assert header == ["First name", "Last name", "Postal code or country", "Signed on", "Collected"]
     assert [row[:3] for row in rows] == [
         ["Camille", "Durand", "75011"],
         ["Oliver", "Smith", "United Kingdom"],
         ["Sans", "Code", "France"],
     ]
     assert all(len(row[3]) == 10 for row in rows)  # a date, no time
+    assert {row[4] for row in rows} == {"online"}
     for secret in ["@", "example", "SW1A", "yes", "no"]:
         assert secret not in text.removeprefix(BOM).split("\n", 1)[1]
 

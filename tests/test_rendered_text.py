@@ -47,6 +47,7 @@ from petition.models import (
     ConsentWording,
     DossierRun,
     ExportRecord,
+    PaperImport,
     Signature,
     StaffEvent,
     Suppression,
@@ -939,6 +940,51 @@ def test_no_staff_page_shows_template_text(
             {"petition": petition.pk, "file": upload},
             shows=message,
         )
+    # Paper signatures: a sheet refused and imported, a sheet counted, an import undone.
+    paper = admin_url("petition_paperimport_import")
+    proof.get("import of paper signatures", client, paper)
+    sheet = "name;postal_code;country;email;event;date\r\nMarie Dupont;23000;FR;;Expo;{}\r\n"
+    for state, content, message in [
+        ("refused", "name;email\r\n", "Nothing was imported."),
+        ("done", sheet.format(timezone.localdate().isoformat()), ""),
+    ]:
+        upload = SimpleUploadedFile("feuille.csv", content.encode(), "text/csv")
+        with django_capture_on_commit_callbacks(execute=True):
+            proof.post(
+                f"paper sheet, {state}",
+                client,
+                paper,
+                {"kind": "file", "file-petition": petition.pk, "file-file": upload},
+                shows=message,
+            )
+    counted = {
+        "kind": "count",
+        "count-petition": petition.pk,
+        "count-event": "Expo",
+        "count-collected_on": timezone.localdate().isoformat(),
+    }
+    proof.post("paper count, refused", client, paper, {**counted, "count-count": "0"})
+    with django_capture_on_commit_callbacks(execute=True):
+        proof.post("paper count, done", client, paper, {**counted, "count-count": "12"})
+    typed_in = PaperImport.objects.filter(rows_created=1).get()
+    for view in ("changelist", "change", "history"):
+        args = () if view == "changelist" else (typed_in.pk,)
+        proof.get(f"paper import {view}", client, admin_url(f"petition_paperimport_{view}", *args))
+    # Imports are made and undone on their own pages, never through the model's forms.
+    proof.get("paper import add", client, admin_url("petition_paperimport_add"), status={403})
+    proof.get(
+        "paper import delete",
+        client,
+        admin_url("petition_paperimport_delete", typed_in.pk),
+        status={403},
+    )
+    undo = admin_url("petition_paperimport_undo", typed_in.pk)
+    proof.get("paper import, undo asked", client, undo)
+    with django_capture_on_commit_callbacks(execute=True):
+        proof.post("paper import, undone", client, undo, {})
+    proof.get("paper import, undone", client, admin_url("petition_paperimport_change", typed_in.pk))
+    proof.get("public log with paper sheets", client, url(lang, "log", petition.slug))
+
     responses = admin_url("petition_targetresponse_changelist")
     response_pk = TargetResponse.objects.first().pk
     second = TargetResponse.objects.create(

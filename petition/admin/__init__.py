@@ -10,6 +10,16 @@ anymail's backends) and dashboard.
 """
 
 from ..advocacy import admin as advocacy
+from ..paper import admin as paper
 from . import audit, exports, petitions, signatures, switches, updates
 
-__all__ = ["advocacy", "audit", "exports", "petitions", "signatures", "switches", "updates"]
+__all__ = [
+    "advocacy",
+    "audit",
+    "exports",
+    "paper",
+    "petitions",
+    "signatures",
+    "switches",
+    "updates",
+]

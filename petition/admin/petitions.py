@@ -37,7 +37,13 @@ class PetitionAdmin(TranslationAdmin):
     ]
     list_filter = ["is_open"]
     search_fields = ["slug", "title_fr", "title_en"]
-    readonly_fields = ["signature_count", "count_updated_at", "closed_at", "created_at"]
+    readonly_fields = [
+        "signature_count",
+        "paper_count",
+        "count_updated_at",
+        "closed_at",
+        "created_at",
+    ]
     inlines = [ProposalInline]
 
     @admin.display(description=_("dashboard"))

@@ -49,10 +49,12 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
         "wants_news",
         "unsubscribed_at",
         "suspect_reason",
+        "source",
     ]
     list_filter = [
         "petition",
         StatusFilter,
+        "source",
         "country",
         "wants_news",
         ("unsubscribed_at", admin.EmptyFieldListFilter),
@@ -89,8 +91,14 @@ class SignatureAdmin(SignatureExportMixin, admin.ModelAdmin):
         "invalidated_at",
         "ip_hash",
         "anonymised_at",
+        "source",
+        "paper_import",
     ]
     fields = readonly_fields
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # An import's page links to its signatures.
+        return lookup == "paper_import__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

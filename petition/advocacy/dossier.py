@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import formats, timezone, translation
 
-from ..models import Petition, PetitionFigures, Signature
+from ..models import Petition, PetitionFigures, Signature, Source
 from ..templatetags.typography import french
 from .figures import _postal_prefixes, single_seat_areas
 from .models import DossierRun, Target
@@ -100,6 +100,24 @@ def signers(campaign: Campaign, deputy: Target) -> QuerySet[Signature]:
     return counted.filter(seat).order_by("last_name", "first_name", "pk")
 
 
+def signer_lines(campaign: Campaign, deputy: Target) -> tuple[list[tuple[str, ...]], int]:
+    """The dossier's list of signers (name, first name, postal code, date), and how many of
+    them signed on paper: those are marked, with the day they were collected."""
+    rows = signers(campaign, deputy).values_list(
+        "first_name", "last_name", "postal_code", "confirmed_at", "source", "created_at"
+    )
+    lines = []
+    on_paper = 0
+    with translation.override("fr"):
+        for first, last, postal, at, source, signed in rows:
+            if source == Source.PAPER:
+                on_paper += 1
+                lines.append((last[:48], first[:40], postal, f"papier, {_day(signed)}"))
+            else:
+                lines.append((last[:48], first[:40], postal, _day(at)))
+    return lines, on_paper
+
+
 def deputies(petition: Petition, *, departement: str = "", email: str = "") -> QuerySet[Target]:
     found = Target.objects.active().deputies().filter(petition=petition)
     if departement:
@@ -146,12 +164,8 @@ def write_pdf(campaign: Campaign, deputy: Target, out: BinaryIO) -> int:
         typeset = french(value).replace("'", "\u2019")
         return Paragraph(escape(typeset).replace("\n", "<br/>"), style)
 
-    rows = list(
-        signers(campaign, deputy).values_list(
-            "first_name", "last_name", "postal_code", "confirmed_at"
-        )
-    )
-    count = len(rows)
+    table, on_paper = signer_lines(campaign, deputy)
+    count = len(table)
     with translation.override("fr"):
         story = [
             text(f"Manifeste CAMELEON « {campaign.title} »", heading),
@@ -169,6 +183,20 @@ def write_pdf(campaign: Campaign, deputy: Target, out: BinaryIO) -> int:
                 "par e-mail. Un signataire est compté dans une circonscription s'il l'a choisie "
                 "pour écrire à son député·e, ou si son département n'élit qu'un·e député·e.",
                 small,
+            ),
+            *(
+                [
+                    text(
+                        f"Dont {_number(on_paper)} signée{'s' if on_paper > 1 else ''} sur "
+                        "papier lors d'événements de la campagne, saisie"
+                        f"{'s' if on_paper > 1 else ''} par l'équipe de CAMELEON et marquée"
+                        f"{'s' if on_paper > 1 else ''} « papier » dans la liste, à la date de "
+                        "leur collecte.",
+                        small,
+                    )
+                ]
+                if on_paper
+                else []
             ),
             Spacer(1, 4 * mm),
             text("Le manifeste", subheading),
@@ -198,7 +226,6 @@ def write_pdf(campaign: Campaign, deputy: Target, out: BinaryIO) -> int:
             )
         )
         header = ("Nom", "Prénom", "Code postal", "Confirmée le")
-        table = [(last[:48], first[:40], postal, _day(at)) for first, last, postal, at in rows]
         if table:
             story.append(SignerRows(header, table))
         if not count:

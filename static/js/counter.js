@@ -11,6 +11,7 @@
   var api = counter.getAttribute("data-counter-api");
   var figure = counter.querySelector("[data-counter-count]");
   var goal = counter.querySelector("[data-counter-goal]");
+  var paper = counter.querySelector("[data-counter-paper]");
   var bar = counter.querySelector("progress");
   var status = counter.querySelector("[data-counter-status]");
   var template = status ? status.getAttribute("data-template") : "";
@@ -35,6 +36,9 @@
     figure.textContent = format.format(data.signature_count);
     if (goal) {
       goal.textContent = format.format(data.goal);
+    }
+    if (paper && typeof data.paper_count === "number") {
+      paper.textContent = format.format(data.paper_count);
     }
     if (bar) {
       bar.max = data.goal;
