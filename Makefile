@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
 .PHONY: run test install install-test messages translations lint check browser java go spamassassin services \
-	bench clean
+	bench clean cluster-test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,10 @@ spamassassin:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamassassin >/dev/null; \
 		else echo "spamassassin is not installed: the mail score test will be skipped (apt-get install spamassassin)"; fi; }
+
+## A surge through the machines of `deploy/cluster up` while they fail (as root; see the README).
+cluster-test: install-test
+	CLUSTER_TEST=1 $(VENV)/bin/pytest -m cluster tests/cluster -p no:randomly -s
 
 ## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
 ## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.

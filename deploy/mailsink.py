@@ -24,8 +24,8 @@ class EmlFolder:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         name = f"{time.time_ns()}-{uuid.uuid4().hex}.eml"
-        partial = self.folder / f".{name}"
-        # Written whole, then renamed: a reader never sees half a message.
+        # Written whole beside the folder, then moved in: a reader never sees half a message.
+        partial = self.folder.parent / f".{self.folder.name}-{name}.part"
         with open(partial, "wb") as file:
             file.write(envelope.original_content or envelope.content)
             file.flush()

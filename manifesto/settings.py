@@ -244,8 +244,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 # Two beats may run, on two machines, with `-S redbeat.RedBeatScheduler` (deploy/): the one
-# holding the lock in Redis schedules; the other takes over this many seconds after the first
-# stopped renewing it, which it does at every tick (a second apart, with the fold's schedule).
+# holding the lock in Redis schedules and renews it at every tick (a second apart, with the
+# fold's schedule); the other tries for it every CELERY_BEAT_MAX_LOOP_INTERVAL seconds and gets
+# it once CELERY_REDBEAT_LOCK_TIMEOUT has passed unrenewed: at most 12 s without a scheduler.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 2
 CELERY_REDBEAT_REDIS_URL = os.environ.get("CELERY_BEAT_REDIS_URL", CELERY_BROKER_URL)
 CELERY_REDBEAT_REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("CELERY_BEAT_LOCK_SECONDS", "10"))
