@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
 .PHONY: run test install install-test messages translations lint check browser java go spamassassin services \
-	bench clean
+	pgbackrest restore-drill bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, migration and deployment checks, then the whole suite against the local services.
-test: install-test browser java go spamassassin services lint check
+test: install-test browser java go spamassassin services lint check restore-drill
 	$(VENV)/bin/pytest
 
 lint:
@@ -99,6 +99,20 @@ spamassassin:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamassassin >/dev/null; \
 		else echo "spamassassin is not installed: the mail score test will be skipped (apt-get install spamassassin)"; fi; }
+
+# Production's backups are pgBackRest's (deploy/pgbackrest/), and so are the drill's: Debian's
+# package, installed where we can.
+pgbackrest:
+	@command -v pgbackrest >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; \
+		else echo "pgbackrest is not installed: the restore drill cannot run (apt-get install pgbackrest)"; exit 1; fi; }
+
+## The rehearsed restore (README, Backups and restores): a PostgreSQL cluster of its own on port
+## DRILL_PORT (5491) and the next, backed up by pgBackRest, a mistake, a point-in-time restore
+## and its checks; about a minute and a half.
+restore-drill: install-test pgbackrest
+	$(PY) -m tests.drill
 
 ## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
 ## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.

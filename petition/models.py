@@ -1168,3 +1168,6 @@ from .advocacy.models import (  # noqa: E402, F401
     Target,
     TargetResponse,
 )
+
+# The journal of erasures a restore applies again (petition.backups), registered with this app.
+from .backups.models import Erasure  # noqa: E402, F401
