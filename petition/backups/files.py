@@ -15,9 +15,9 @@ not protect against losing the key, nor against a backup kept on the same disk a
 
 from __future__ import annotations
 
-import io
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -73,9 +73,9 @@ def write(*, directory: Path | None = None, output: Path | None = None) -> Path:
         "engine": connection.vendor,
         "made_at": made_at.isoformat(),
     }
-    dump = _connector().create_dump()
-    dump.seek(0)
-    payload = json.dumps(header).encode() + b"\n" + dump.read()
+    with _connector().create_dump() as dump:
+        dump.seek(0)
+        payload = json.dumps(header).encode() + b"\n" + dump.read()
     if output is None:
         directory = Path(directory or settings.BACKUP_DIR)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -129,7 +129,11 @@ def restore(path: Path) -> tuple[Header, Finished]:
     except DatabaseError:
         since = []  # A new, empty database: nothing was erased there.
     connection.close()
-    _connector().restore_dump(io.BytesIO(dump))
+    # pg_restore reads its standard input from a real file.
+    with tempfile.TemporaryFile() as file:
+        file.write(dump)
+        file.seek(0)
+        _connector().restore_dump(file)
     connection.close()
     return header, finish(journal_entries=since)
 

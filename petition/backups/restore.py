@@ -179,6 +179,13 @@ def _columns(model: type) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
 
 
+def _root_or_none(petition_id: int, size: int) -> bytes | None:
+    try:
+        return log.root_hash(petition_id, size)
+    except log.LogCorrupted:
+        return None
+
+
 def _carry_log_forward(damaged: psycopg.Connection) -> None:
     """Replace this database's log by the damaged database's, which must extend it leaf for
     leaf: else it is another site's, or another restore's, and nothing is changed."""
@@ -207,7 +214,7 @@ def _carry_log_forward(damaged: psycopg.Connection) -> None:
             cursor.execute(sql)
         after = dict(SignatureLog.objects.values_list("petition_id", "size"))
         for pk, (size, root) in before.items():
-            if after.get(pk, 0) < size or log.root_hash(pk, size) != root:
+            if after.get(pk, 0) < size or _root_or_none(pk, size) != root:
                 raise RestoreRefused(
                     "The damaged database's public log does not extend the restored one: it is "
                     "not this site's database, or not the one this backup was taken from. "
