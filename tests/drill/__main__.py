@@ -206,6 +206,11 @@ class Drill:
         damaged_url = self.url(self.port)
         self.psql(self.port, "CREATE DATABASE petition")
         self.manage(damaged_url, "migrate", "--verbosity", "0")
+        if self.options.fill:
+            self.fill(damaged_url)
+        self.figures["database_bytes"] = int(
+            self.psql(self.port, "SELECT pg_database_size('petition')")
+        )
         self.pgbackrest("stanza-create")
         started = time.monotonic()
         self.pgbackrest("--type=full", "backup")
@@ -233,7 +238,11 @@ class Drill:
             f"the mistake: {mistake['invalidated']} invalidated in bulk, head {mistake['head']}; "
             f"then a DELETE of {mistake['deleted']} rows"
         )
-        check(self.site(damaged_url, "state")["emails"] == [], "the damaged database is empty")
+        emptied = self.site(damaged_url, "state")
+        check(
+            emptied["emails"] == [] and emptied["counted_recount"] == 0,
+            "the damaged database has no signature left",
+        )
         # The operator's first step: whatever write-ahead log is still on the damaged
         # server goes to the repository (check switches to a new segment and waits for it).
         self.pgbackrest("check")
@@ -285,6 +294,24 @@ class Drill:
                 f.stat().st_size for f in (self.work / "repo").rglob("*") if f.is_file()
             ),
         )
+
+    def fill(self, database_url: str) -> None:
+        """Signatures stored in bulk (fake_signatures' COPY), in the count and the log, for
+        the figures at scale."""
+        started = time.monotonic()
+        self.manage(
+            database_url, "fake_signatures", "stop-cyberpedocriminalite", str(self.options.fill)
+        )
+        self.manage(
+            database_url,
+            "shell",
+            "-c",
+            "from petition import counting, log; from petition.models import Petition\n"
+            "p = Petition.objects.get(slug='stop-cyberpedocriminalite')\n"
+            "counting.reconcile(p.pk); log.append_all(p.pk); log.sign_head(p)",
+        )
+        seconds = time.monotonic() - started
+        say(f"{self.options.fill:,} signatures stored, counted and logged in {seconds:.0f} s")
 
     def refused_inputs(self, damaged_url: str) -> None:
         """Bad input to the restore: each refused with a clear message, nothing made."""
@@ -384,7 +411,7 @@ class Drill:
         counts["head"] = state["head"]["count"]
         counts["api"] = state["api_count"]
         check(
-            set(counts.values()) == {len(confirmed)},
+            set(counts.values()) == {len(confirmed) + self.options.fill},
             f"count, recount, public log, latest head and counter API agree: {counts}",
         )
         check(
@@ -403,6 +430,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("DRILL_PORT", "5491")))
     parser.add_argument("--signers", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="leave the clusters' folder behind")
+    parser.add_argument(
+        "--fill", type=int, default=0, help="confirmed signatures stored in bulk first (figures)"
+    )
     options = parser.parse_args(argv)
     drill = Drill(options)
     say(f"working in {drill.work}")
@@ -420,6 +450,7 @@ def main(argv: list[str]) -> int:
         f"figures: full backup {f['backup_seconds']:.1f} s; restore {f['restore_seconds']:.1f} s "
         f"(files {f['restore_files_seconds']:.1f} s, replay to the time and open "
         f"{f['replay_seconds']:.1f} s, erasures and log {f['finish_seconds']:.1f} s); "
+        f"database {f['database_bytes'] / 1e6:.1f} MB, "
         f"repository {f['repository_bytes'] / 1e6:.1f} MB; the recovery point gave up "
         f"{f['given_up_seconds']:.1f} s of signings ({f['given_up_signings']} signings "
         "acknowledged between the time restored to and the mistake)"
