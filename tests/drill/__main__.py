@@ -215,6 +215,7 @@ class Drill:
         started = time.monotonic()
         self.pgbackrest("--type=full", "backup")
         self.figures["backup_seconds"] = time.monotonic() - started
+        self.figures["backup_bytes"] = self.repository_bytes("backup")
         say(f"full backup taken in {self.figures['backup_seconds']:.1f} s")
 
         signers = self.options.signers
@@ -290,10 +291,13 @@ class Drill:
         self.figures.update(
             given_up_seconds=(mistake_at - target).total_seconds(),
             given_up_signings=len(after),
-            repository_bytes=sum(
-                f.stat().st_size for f in (self.work / "repo").rglob("*") if f.is_file()
-            ),
+            archive_bytes=self.repository_bytes("archive"),
         )
+
+    def repository_bytes(self, part: str) -> int:
+        """What the repository holds of the full backups ("backup") or of the archived
+        write-ahead log ("archive"), encrypted and compressed."""
+        return sum(f.stat().st_size for f in (self.work / "repo" / part).rglob("*") if f.is_file())
 
     def fill(self, database_url: str) -> None:
         """Signatures stored in bulk (fake_signatures' COPY), in the count and the log, for
@@ -461,7 +465,8 @@ def main(argv: list[str]) -> int:
         f"(files {f['restore_files_seconds']:.1f} s, replay to the time and open "
         f"{f['replay_seconds']:.1f} s, erasures and log {f['finish_seconds']:.1f} s); "
         f"database {f['database_bytes'] / 1e6:.1f} MB, "
-        f"repository {f['repository_bytes'] / 1e6:.1f} MB; the recovery point gave up "
+        f"full backup {f['backup_bytes'] / 1e6:.1f} MB in the repository, archived WAL "
+        f"{f['archive_bytes'] / 1e6:.1f} MB; the recovery point gave up "
         f"{f['given_up_seconds']:.1f} s of signings ({f['given_up_signings']} signings "
         "acknowledged between the time restored to and the mistake)"
     )
