@@ -110,7 +110,7 @@ pgbackrest:
 
 ## The rehearsed restore (README, Backups and restores): a PostgreSQL cluster of its own on port
 ## DRILL_PORT (5491) and the next, backed up by pgBackRest, a mistake, a point-in-time restore
-## and its checks; about a minute and a half.
+## and its checks; under a minute.
 restore-drill: install-test pgbackrest
 	$(PY) -m tests.drill
 
