@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
 .PHONY: run test install install-test messages translations lint check browser java go spamassassin services \
-	bench clean cluster-test
+	pgbackrest restore-drill bench clean cluster-test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Lint, migration and deployment checks, then the whole suite against the local services.
-test: install-test browser java go spamassassin services lint check
+test: install-test browser java go spamassassin services lint check restore-drill
 	$(VENV)/bin/pytest
 
 lint:
@@ -103,6 +103,20 @@ spamassassin:
 ## A surge through the machines of `deploy/cluster up` while they fail (as root; see the README).
 cluster-test: install-test
 	CLUSTER_TEST=1 $(VENV)/bin/pytest -m cluster tests/cluster -p no:randomly -s
+
+# Production's backups are pgBackRest's (deploy/pgbackrest/), and so are the drill's: Debian's
+# package, installed where we can.
+pgbackrest:
+	@command -v pgbackrest >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; \
+		else echo "pgbackrest is not installed: the restore drill cannot run (apt-get install pgbackrest)"; exit 1; fi; }
+
+## The rehearsed restore (README, Backups and restores): a PostgreSQL cluster of its own on port
+## DRILL_PORT (5491) and the next, backed up by pgBackRest, a mistake, a point-in-time restore
+## and its checks; under a minute.
+restore-drill: install-test pgbackrest
+	$(PY) -m tests.drill
 
 ## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
 ## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.

@@ -331,6 +331,25 @@ PENDING_RETENTION_DAYS = int(os.environ.get("PENDING_RETENTION_DAYS", "30"))
 IP_HASH_RETENTION_DAYS = int(os.environ.get("IP_HASH_RETENTION_DAYS", "7"))
 ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "180"))
 
+# Backups (petition.backups): any moment of the last BACKUP_RETENTION_DAYS can be restored, and
+# the journal of erasures a restore applies again is kept that long. BACKUP_STANZA names
+# production's pgBackRest stanza (deploy/pgbackrest/), whose `info` backup_status reads;
+# without it, backups are `manage.py backup`'s files in BACKUP_DIR, encrypted with
+# BACKUP_ENCRYPTION_KEY. backup_status fails when the last good one is older than
+# BACKUP_MAX_AGE_HOURS.
+BACKUP_RETENTION_DAYS = int(os.environ.get("BACKUP_RETENTION_DAYS", "14"))
+BACKUP_STANZA = os.environ.get("BACKUP_STANZA", "")
+BACKUP_DIR = os.environ.get("BACKUP_DIR", str(BASE_DIR / "backups"))
+BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
+BACKUP_MAX_AGE_HOURS = float(os.environ.get("BACKUP_MAX_AGE_HOURS", "24"))
+# django-dbbackup's connectors make `manage.py backup`'s dumps: SQLite's online backup API (a
+# consistent copy of a live database, never a copy of its file), pg_dump for PostgreSQL.
+DBBACKUP_CONNECTOR_MAPPING = {
+    "django.db.backends.sqlite3": "dbbackup.db.sqlite.SqliteBackupConnector",
+    # Django's PostgreSQL backend under the name of ours (manifesto.db.postgresql).
+    "manifesto.db.postgresql": "dbbackup.db.postgresql.PgDumpBinaryConnector",
+}
+
 # Signings are answered by a worker (petition.models.SigningRequest): a task holds one this long
 # while sending its e-mail; one not answered this long after it came in is queued again by the
 # sweep.

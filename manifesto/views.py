@@ -31,6 +31,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "anonymise_days": settings.ANONYMISE_AFTER_DAYS,
         "staff_days": settings.STAFF_EVENTS_RETENTION_DAYS,
         "dossier_days": settings.DOSSIER_KEEP_DAYS,
+        "backup_days": settings.BACKUP_RETENTION_DAYS,
     }
     return render(request, "manifesto/privacy.html", context)
 

@@ -1222,5 +1222,8 @@ from .advocacy.models import (  # noqa: E402, F401
     TargetResponse,
 )
 
+# The journal of erasures a restore applies again (petition.backups), registered with this app.
+from .backups.models import Erasure  # noqa: E402, F401
+
 # Signatures collected on paper (petition.paper), registered with this app.
 from .paper.models import PaperImport  # noqa: E402, F401

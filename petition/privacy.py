@@ -17,6 +17,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from .backups import journal
 from .models import MailboxAllowance, Petition, Signature, SigningRequest, StaffEvent, StaffSession
 from .queueing import after_commit
 
@@ -31,6 +32,7 @@ class Retention:
     allowances_dropped: int = 0
     staff_events_deleted: int = 0
     dossiers_deleted: int = 0
+    erasures_forgotten: int = 0
 
 
 def apply_retention() -> Retention:
@@ -43,6 +45,7 @@ def apply_retention() -> Retention:
         allowances_dropped=drop_spent_allowances(),
         staff_events_deleted=delete_old_staff_records(),
         dossiers_deleted=delete_stale_runs(),
+        erasures_forgotten=journal.forget_old_entries(),
     )
 
 
@@ -91,7 +94,15 @@ def anonymise_closed_petitions() -> int:
     stay, with their country, postal code and dates, so that the counts and figures stay true."""
     cutoff = timezone.now() - timedelta(days=settings.ANONYMISE_AFTER_DAYS)
     closed = Petition.objects.filter(is_open=False, closed_at__lt=cutoff)
-    return anonymise(Signature.objects.filter(petition__in=closed))
+    now = timezone.now()
+    with transaction.atomic():
+        anonymised = 0
+        for petition_id in closed.values_list("pk", flat=True):
+            rows = Signature.objects.filter(petition_id=petition_id, created_at__lte=now)
+            if done := anonymise(rows):
+                journal.record_anonymisation(petition_id, at=now)
+                anonymised += done
+        return anonymised
 
 
 def anonymise(signatures: QuerySet[Signature]) -> int:
@@ -112,13 +123,22 @@ def anonymise(signatures: QuerySet[Signature]) -> int:
 
 def withdraw(*, signature: Signature) -> None:
     """Take a signature back at its signer's request: erase it, and correct the count."""
-    petition_id = signature.petition_id
+    erase(Signature.objects.filter(pk=signature.pk))
+
+
+def erase(signatures: QuerySet[Signature]) -> int:
+    """Erase signatures, written down in the journal that a restore applies again
+    (petition.backups.journal), and correct the counts; how many were erased."""
     with transaction.atomic():
-        _forget_in_history(Signature.objects.filter(pk=signature.pk))
-        signature.delete()
-        # An exact recount: the signature may already be part of the settled count.
-        after_commit("petition.tasks.refresh_signature_count", petition_id)
-        after_commit("petition.tasks.refresh_petition_figures", petition_id)
+        petition_ids = set(signatures.order_by().values_list("petition_id", flat=True).distinct())
+        journal.record_withdrawals(signatures)
+        _forget_in_history(signatures)
+        _, deleted = signatures.delete()
+        for petition_id in petition_ids:
+            # An exact recount: the signature may already be part of the settled count.
+            after_commit("petition.tasks.refresh_signature_count", petition_id)
+            after_commit("petition.tasks.refresh_petition_figures", petition_id)
+    return deleted.get(Signature._meta.label, 0)
 
 
 def _forget_in_history(signatures: QuerySet[Signature]) -> None:

@@ -208,8 +208,9 @@ def test_the_privacy_notice_states_the_durations_that_are_applied(
     settings.PENDING_RETENTION_DAYS = 31
     settings.IP_HASH_RETENTION_DAYS = 6
     settings.ANONYMISE_AFTER_DAYS = 95
+    settings.BACKUP_RETENTION_DAYS = 13
 
     text = html(client.get(url(lang, "privacy"))).find("main").text
 
-    for days in (31, 6, 95):
+    for days in (31, 6, 95, 13):
         assert f"{days}" in text
