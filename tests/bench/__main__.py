@@ -1695,7 +1695,7 @@ def timing_summary_rows(timing: dict[str, Any]) -> list[tuple[str, str, str, str
 
 EXPORT_COLUMNS = (
     "first_name, last_name, email, country, postal_code, language, created_at, confirmed_at, "
-    "wants_news, unsubscribed_at"
+    "wants_news, unsubscribed_at, source"
 )
 SMALL_EXPORT_SLUG = "bench-export-small"
 SMALL_EXPORT_ROWS = 10_000
