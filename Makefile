@@ -119,7 +119,7 @@ restore-drill: install-test pgbackrest
 	$(PY) -m tests.drill
 
 ## The benchmark of the design's targets: a scratch PostgreSQL database with 1,000,000 signatures,
-## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 10 minutes.
+## gunicorn, Celery and wrk (installed with apt-get when missing) on this machine; about 35 minutes.
 ## BENCH_ARGS="--signatures 20000 --duration 5" makes a quick run; see python -m tests.bench --help.
 bench: $(VENV)/.installed-bench messages
 	$(PY) -m tests.bench $(BENCH_ARGS)
