@@ -1,4 +1,5 @@
-"""System checks of a production start: what must be shared by every web process.
+"""System checks of a production start: what must be shared by every web process, and the
+timings that keep every e-mail sent once.
 
 The rate limits and the signing limits count in the default cache: a per-process cache lets
 each web process (and each machine) count on its own, so that two gunicorn workers let twice
@@ -45,3 +46,23 @@ def refuse_to_serve_without_a_shared_cache() -> None:
     errors = rate_limits_need_a_shared_cache()
     if errors:
         raise ImproperlyConfigured(f"{errors[0].msg} {errors[0].hint}")
+
+
+@register()
+def holds_outlast_tasks(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """A signing's task holds its e-mail for CONFIRMATION_CLAIM_SECONDS before sending it; once
+    the hold lapses, the sweep gives the e-mail to another worker. A hold shorter than the time
+    Celery lets a task run would hand the e-mail over while its first sending may still be under
+    way. (The limit is the worker's main process's to enforce, late when that process waits on a
+    broker gone silent; each step of a sending waits at most EMAIL_TIMEOUT meanwhile.)"""
+    if settings.CONFIRMATION_CLAIM_SECONDS > settings.CELERY_TASK_TIME_LIMIT:
+        return []
+    return [
+        Error(
+            f"CONFIRMATION_CLAIM_SECONDS ({settings.CONFIRMATION_CLAIM_SECONDS}) must exceed "
+            f"CELERY_TASK_TIME_LIMIT ({settings.CELERY_TASK_TIME_LIMIT}): a worker cut off while "
+            "sending an e-mail could send it after another worker has.",
+            hint="Raise CONFIRMATION_CLAIM_SECONDS or lower CELERY_TASK_TIME_LIMIT.",
+            id="manifesto.E002",
+        )
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from manifesto.checks import rate_limits_need_a_shared_cache
+from manifesto.checks import holds_outlast_tasks, rate_limits_need_a_shared_cache
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 LOCAL_MEMORY = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -93,3 +93,25 @@ def test_the_web_server_does_not_start_without_a_shared_cache(server):
     assert "CACHE_URL" in refused.stderr
     assert started.returncode == 0, started.stderr
     assert development.returncode == 0, development.stderr
+
+
+def test_a_hold_shorter_than_a_task_may_run_is_an_error(settings):
+    settings.CELERY_TASK_TIME_LIMIT = 120
+    settings.CONFIRMATION_CLAIM_SECONDS = 120
+
+    [error] = holds_outlast_tasks()
+
+    assert error.id == "manifesto.E002"
+    settings.CONFIRMATION_CLAIM_SECONDS = 121
+    assert holds_outlast_tasks() == []
+
+
+def test_check_refuses_a_hold_the_time_limit_outlasts():
+    refused = run(
+        "manage.py",
+        "check",
+        env=production(CONFIRMATION_CLAIM_SECONDS="30", CELERY_TASK_TIME_LIMIT="60"),
+    )
+
+    assert refused.returncode != 0
+    assert "manifesto.E002" in refused.stderr
