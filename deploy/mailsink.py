@@ -27,6 +27,8 @@ class EmlFolder:
         # Written whole beside the folder, then moved in: a reader never sees half a message.
         partial = self.folder.parent / f".{self.folder.name}-{name}.part"
         with open(partial, "wb") as file:
+            # Which machine handed the message over, as aiosmtpd's own Mailbox handler says it.
+            file.write(f"X-Peer: {session.peer[0]}\r\n".encode())
             file.write(envelope.original_content or envelope.content)
             file.flush()
             os.fsync(file.fileno())
