@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_ENV := DJANGO_DEBUG=1
 
 .PHONY: run test install install-test messages translations lint check browser java go spamassassin services \
-	pgbackrest restore-drill bench clean cluster-test
+	pgbackrest restore-drill bench clean cluster-test cluster-drill cluster-bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -100,9 +100,28 @@ spamassassin:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamassassin >/dev/null; \
 		else echo "spamassassin is not installed: the mail score test will be skipped (apt-get install spamassassin)"; fi; }
 
-## A surge through the machines of `deploy/cluster up` while they fail (as root; see the README).
+## A surge through the machines of `deploy/cluster up` while they fail, and a worker cut off
+## while it holds an e-mail (as root; see the README).
 cluster-test: install-test
 	CLUSTER_TEST=1 $(VENV)/bin/pytest -m cluster tests/cluster -p no:randomly -s
+
+# The e-mail hold and the sweep scaled from minutes to seconds, so that the cut-off worker's
+# scenario takes a minute rather than six (production: a 300 s hold, a sweep every 60 s).
+CLUSTER_DRILL_SETTINGS := CONFIRMATION_CLAIM_SECONDS=30 CELERY_TASK_TIME_LIMIT=20 \
+	CELERY_TASK_SOFT_TIME_LIMIT=15 EMAIL_TIMEOUT=5 CONFIRMATION_SWEEP_AFTER_SECONDS=10 \
+	CONFIRMATION_SWEEP_EVERY_SECONDS=5
+
+## The cluster's test as CI runs it: a cluster of its own, the test, and the machine left as it
+## was, whatever happened (as root; about 4 minutes).
+cluster-drill: install-test
+	deploy/cluster down >/dev/null 2>&1 || true
+	$(CLUSTER_DRILL_SETTINGS) deploy/cluster up >/dev/null
+	$(MAKE) cluster-test; status=$$?; deploy/cluster down >/dev/null; exit $$status
+
+## Signings a second through the cluster's load balancer, two web nodes against one (as root;
+## brings a cluster of its own up and down; about 3 minutes).
+cluster-bench: install-test $(VENV)/.installed-bench
+	$(PY) -m tests.bench.cluster
 
 # Production's backups are pgBackRest's (deploy/pgbackrest/), and so are the drill's: Debian's
 # package, installed where we can.
