@@ -50,11 +50,20 @@ def answer_signing(task: Task, request_id: int) -> str:
 
     The request is held for this task while the message leaves, so that the sweep or a second
     delivery of the task meanwhile sends nothing; this task run again after its worker died
-    takes its hold back at once. A failure is retried with back-off; one that lasts is recorded
-    on the signature, where staff see it.
+    takes its hold back at once. A failure to send, or to reach the database before sending, is
+    retried with back-off; a sending failure that lasts is recorded on the signature, where
+    staff see it.
     """
     holder = task.request.id or "in-process"
-    request = services.decide_signing(request_id=request_id, holder=holder)
+    try:
+        request = services.decide_signing(request_id=request_id, holder=holder)
+    except OperationalError as error:
+        # The database restarted, or failed over to its standby, under the worker: nothing was
+        # sent nor held for another task, so try again within seconds rather than leave the
+        # signer to the sweep's minutes.
+        if task.app.conf.task_always_eager:
+            raise
+        raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
     if request is None:
         return ""
     if not request.mail:

@@ -547,6 +547,40 @@ def site_through_proxy(
         site.stop()
 
 
+def test_a_worker_cut_from_the_database_answers_the_signing_once_it_is_back(
+    client: Client,
+    petition: Petition,
+    mailbox: Mailbox,
+    smtp_server: SmtpServer,
+    redis_broker: RedisServer,
+    database_proxy: TcpProxy,
+    tmp_path: Path,
+) -> None:
+    """As when PostgreSQL fails over to its standby under a worker: the task tries again within
+    seconds. No beat runs here, so the sweep cannot be what sends the e-mail."""
+    address = "noa.garnier@example.org"
+    env = worker_env(
+        broker_url=redis_broker.url,
+        smtp=smtp_server,
+        site_url="http://testserver",
+        DATABASE_URL=worker_database_url(host="127.0.0.1", port=database_proxy.port),
+        MAIL_RETRY_BACKOFF=str(MAIL_RETRY_BACKOFF),
+    )
+    worker = worker_process(env, tmp_path, "cut-off")
+    with running(worker), publishing_to(redis_broker.url):
+        database_proxy.cut()
+        try:
+            assert sign(client, "fr", address) == 302
+            worker.wait_for_log(r"answer_signing\[[^\]]+\] retry: Retry in \d+s: OperationalError")
+        finally:
+            database_proxy.restore()
+        mailbox.wait_for(address, timeout=30)
+
+    assert len(mailbox.to(address)) == 1
+    assert Signature.objects.get(email=address).confirmation_sent_at is not None
+    assert not SigningRequest.objects.exists()
+
+
 @dataclass(frozen=True)
 class Answer:
     what: str  # "page" or "sign"
