@@ -13,7 +13,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -88,8 +88,31 @@ def answer_signing(task: Task, request_id: int) -> str:
         # Not worth another try (a refused address, a template error): staff see it at once.
         services.fail_signing(request=request, error=_describe(error))
         raise
-    services.finish_signing(request=request)
+    _record_sent(request)
     return request.mail
+
+
+# How long a worker keeps trying to record that an e-mail has left, through a database restart
+# or failover, before it gives up and the sweep may send that e-mail again once the hold lapses.
+RECORD_SENT_SECONDS = 30.0
+
+
+def _record_sent(request: SigningRequest) -> None:
+    """The e-mail has left: losing that news to a database that failed over meanwhile would
+    have the sweep send it again, so try for a while, on a fresh connection each time."""
+    deadline = time.monotonic() + min(RECORD_SENT_SECONDS, settings.CONFIRMATION_CLAIM_SECONDS / 2)
+    pause = 0.25
+    while True:
+        try:
+            services.finish_signing(request=request)
+            return
+        except OperationalError:
+            if time.monotonic() + pause > deadline:
+                raise
+            logger.warning("Could not record the e-mail of signing request %s yet.", request.pk)
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 def _backoff(retries: int) -> int:

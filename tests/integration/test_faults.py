@@ -581,6 +581,47 @@ def test_a_worker_cut_from_the_database_answers_the_signing_once_it_is_back(
     assert not SigningRequest.objects.exists()
 
 
+def test_an_e_mail_that_left_as_the_database_failed_over_is_recorded_and_not_sent_again(
+    client: Client,
+    petition: Petition,
+    stalling_smtp: SmtpServer,
+    redis_broker: RedisServer,
+    database_proxy: TcpProxy,
+    tmp_path: Path,
+) -> None:
+    """The database goes away while the mail server takes the message: the worker records the
+    sending once the database is back, and the sweep, running every second, sends nothing more
+    once the hold has lapsed."""
+    mailbox: StallingMailbox = stalling_smtp.mailbox
+    address = "ines.perrin@example.org"
+    env = worker_env(
+        broker_url=redis_broker.url,
+        smtp=stalling_smtp,
+        site_url="http://testserver",
+        DATABASE_URL=worker_database_url(host="127.0.0.1", port=database_proxy.port),
+        CONFIRMATION_SWEEP_AFTER_SECONDS=str(SWEEP_AFTER_SECONDS),
+        CONFIRMATION_SWEEP_EVERY_SECONDS="1",
+        CONFIRMATION_CLAIM_SECONDS="8",
+        CELERY_TASK_TIME_LIMIT="6",
+        CELERY_TASK_SOFT_TIME_LIMIT="5",
+    )
+    worker = worker_process(env, tmp_path, "recording")
+    with running(worker, beat_process(env, tmp_path)), publishing_to(redis_broker.url):
+        assert sign(client, "fr", address) == 302
+        assert mailbox.stalled.wait(timeout=WORKER_READY_TIMEOUT), worker.log()
+        database_proxy.cut()
+        mailbox.release.set()
+        worker.wait_for_log("Could not record the e-mail of signing request")
+        database_proxy.restore()
+        worker.wait_for_log(r"answer_signing\[[^\]]+\] succeeded in [\d.]+s: 'confirm'")
+        # Past the hold, with the sweep looking every second.
+        time.sleep(8 + SWEEP_AFTER_SECONDS + 2)
+
+    assert len(mailbox.to(address)) == 1
+    assert Signature.objects.get(email=address).confirmation_sent_at is not None
+    assert not SigningRequest.objects.exists()
+
+
 @dataclass(frozen=True)
 class Answer:
     what: str  # "page" or "sign"
