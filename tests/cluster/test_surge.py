@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
@@ -21,6 +21,7 @@ import pytest
 
 from tests.cluster.machines import (
     CLIENT_ADDRESSES,
+    CLUSTER_DIR,
     MAILDIR,
     READING_SECONDS,
     SIGN_PATH,
@@ -50,6 +51,7 @@ FAULTS = [
     (48, "heal", "worker2"),
 ]
 HEALED_AFTER = 30
+LB_LOG = CLUSTER_DIR / "lb" / "process-0.log"
 # A signing slower than this counts as disturbed by the fault before it.
 SLOW_SECONDS = 2.0
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/(?:fr|en)/(?:confirmer|confirm)/[^/\s]+/)")
@@ -71,6 +73,8 @@ class Surge:
     confirmed: dict[str, float] = field(default_factory=dict)
     faults: list[tuple[float, str, str]] = field(default_factory=list)
     takeover_seconds: float | None = None
+    command_seconds: list[float] = field(default_factory=list)
+    balanced_seconds: dict[tuple[str, str], float | None] = field(default_factory=dict)
     failed_over_from: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     sources: Iterator[str] = field(default_factory=lambda: itertools.cycle(CLIENT_ADDRESSES))
@@ -146,15 +150,29 @@ def make_faults(surge: Surge) -> None:
         elif node == "old primary":
             node = surge.failed_over_from
         surge.faults.append((surge.at(), command, node))
+        started = time.monotonic()
         cluster(command, *([node] if node else []))
+        surge.command_seconds.append(time.monotonic() - started)
+        if node.startswith("web"):
+            # HAProxy says when it takes a node out, and when it puts it back; from the moment
+            # the node's last process is gone, or its server process started.
+            said = f"Server web/{node} is {'DOWN' if command == 'kill' else 'UP'}"
+            surge.balanced_seconds[node, command] = seconds_until(
+                lambda said=said: said in LB_LOG.read_text(), time.monotonic()
+            )
         if command == "kill" and node.startswith("beat"):
-            killed = time.monotonic()
             other = "beat2" if node == "beat1" else "beat1"
-            while time.monotonic() - killed < 30:
-                if cluster("status")["nodes"][other]["active"]:
-                    surge.takeover_seconds = time.monotonic() - killed
-                    break
-                time.sleep(0.5)
+            surge.takeover_seconds = seconds_until(
+                lambda other=other: cluster("status")["nodes"][other]["active"], started
+            )
+
+
+def seconds_until(condition: Callable[[], bool], since: float, limit: float = 30) -> float | None:
+    while time.monotonic() - since < limit:
+        if condition():
+            return time.monotonic() - since
+        time.sleep(0.1)
+    return None
 
 
 def counter(lb: tuple[str, int]) -> int:
@@ -170,7 +188,9 @@ def disturbances(surge: Surge, arrivals: dict[str, float]) -> list[dict]:
     for an e-mail among the signings acknowledged before the next fault."""
     bounds = [at for at, _command, _node in surge.faults] + [float(SURGE_SECONDS)]
     found = []
-    for (at, command, node), until in zip(surge.faults, bounds[1:], strict=True):
+    for number, ((at, command, node), until) in enumerate(
+        zip(surge.faults, bounds[1:], strict=True)
+    ):
         during = [s for s in surge.signings if at <= s.started < until]
         disturbed = [
             s.finished - at
@@ -182,12 +202,19 @@ def disturbances(surge: Surge, arrivals: dict[str, float]) -> list[dict]:
             {
                 "fault": f"{command} {node}".strip(),
                 "at_s": round(at, 1),
+                "command_s": round(surge.command_seconds[number], 1),
                 "signings": len(during),
                 "failed": sum(s.status != 302 for s in during),
                 "disturbed_for_s": round(max(disturbed, default=0.0), 1),
+                "slowest_signing_s": round(max(s.finished - s.started for s in during), 1)
+                if during
+                else None,
                 "longest_mail_wait_s": round(max(waits, default=0.0), 1),
             }
         )
+        balanced = surge.balanced_seconds.get((node, command))
+        if balanced is not None:
+            found[-1]["load_balancer_s"] = round(balanced, 1)
     return found
 
 
@@ -255,6 +282,11 @@ def test_a_surge_loses_nothing_while_machines_fail(layout, client_addresses):
     assert not [s for s in failed if s.started > last_fault + HEALED_AFTER]
     assert surge.takeover_seconds is not None
     assert surge.takeover_seconds < 15
+    # HAProxy took the dead web node out within 2 s, and put it back once it answered.
+    out = surge.balanced_seconds["web1", "kill"]
+    assert out is not None
+    assert out < 2
+    assert surge.balanced_seconds["web1", "start"] is not None
     print(
         json.dumps(
             {
