@@ -103,8 +103,9 @@ spamassassin:
 
 ## A surge through the machines of `deploy/cluster up` while they fail, and a worker cut off
 ## while it holds an e-mail (as root; see the README).
-cluster-test: install-test
-	CLUSTER_TEST=1 $(VENV)/bin/pytest -m cluster tests/cluster -p no:randomly -s --durations=0
+CLUSTER_TEST := CLUSTER_TEST=1 $(VENV)/bin/pytest -m cluster tests/cluster -p no:randomly -s --durations=0
+cluster-test: $(VENV)/.installed-test
+	$(CLUSTER_TEST)
 
 # The e-mail hold and the sweep scaled from minutes to seconds, so that the cut-off worker's
 # scenario takes a minute rather than six (production: a 300 s hold, a sweep every 60 s).
@@ -113,13 +114,14 @@ CLUSTER_DRILL_SETTINGS := CONFIRMATION_CLAIM_SECONDS=30 CELERY_TASK_TIME_LIMIT=2
 	CONFIRMATION_SWEEP_EVERY_SECONDS=5
 
 ## The cluster's test as `make test` runs it: a cluster of its own, the test, and the machine
-## left as it was, whatever happened (as root, else skipped but in CI; about 4 minutes).
+## left as it was, whatever happened (as root, else skipped but in CI; about 4 minutes). Nothing
+## is installed or compiled once the cluster is up: its servers read those files as they start.
 cluster-drill: install-test
 	@if [ "$$(id -u)" != 0 ] && [ -z "$$CI" ]; then \
 		echo "The cluster drill needs root (network namespaces): skipped"; exit 0; fi; \
 	deploy/cluster down >/dev/null 2>&1 || true; \
 	$(CLUSTER_DRILL_SETTINGS) deploy/cluster up >/dev/null || exit 1; \
-	$(MAKE) cluster-test; status=$$?; \
+	$(CLUSTER_TEST); status=$$?; \
 	if [ $$status != 0 ]; then mkdir -p test-results && \
 		tar -C /tmp/petition-cluster -czf test-results/cluster.tar.gz --exclude=./db1/data \
 			--exclude=./db2/data --exclude=./static --exclude=./redis . && \

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,11 @@ def layout() -> dict:
     down = [node for node, entry in found["nodes"].items() if entry["state"] != "up"]
     assert not down, f"down: {down}"
     assert found["standby"], "the primary has no standby"
+    for web in ("web1", "web2"):
+        # A node whose namespace still runs PgBouncer may have lost its server.
+        url = f"http://{found['nodes'][web]['address']}:8000/healthz"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            assert answer.status == 200, f"{web} does not answer"
     return found
 
 

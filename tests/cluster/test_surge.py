@@ -250,9 +250,12 @@ def test_a_surge_loses_nothing_while_machines_fail(layout, client_addresses):
                 "SELECT email FROM petition_signature WHERE email LIKE 'surge.%%'"
             )
         }
-        (confirmed,) = connection.execute(
-            "SELECT count(*) FROM petition_signature WHERE confirmed_at IS NOT NULL"
-        ).fetchone()
+        confirmed = {
+            row[0]
+            for row in connection.execute(
+                "SELECT email FROM petition_signature WHERE confirmed_at IS NOT NULL"
+            )
+        }
         standbys = connection.execute(
             "SELECT application_name, sync_state FROM pg_stat_replication"
         ).fetchall()
@@ -271,10 +274,12 @@ def test_a_surge_loses_nothing_while_machines_fail(layout, client_addresses):
     assert not twice, f"e-mailed more than once: {twice}"
     assert acknowledged <= set(recipients), f"no e-mail: {len(acknowledged - set(recipients))}"
 
-    # The count catches up with the confirmations within 5 s of the last one.
-    while time.monotonic() - last_confirmation < 5 and counter(lb) != confirmed:
+    # The count catches up with the confirmations within 5 s of the last one. (A confirmation
+    # whose answer was lost with a dying node may be stored without the test knowing.)
+    assert set(surge.confirmed) <= confirmed
+    while time.monotonic() - last_confirmation < 5 and counter(lb) != len(confirmed):
         time.sleep(0.2)
-    assert counter(lb) == confirmed == len(surge.confirmed)
+    assert counter(lb) == len(confirmed)
 
     failed = [s for s in surge.signings if s.status != 302]
     assert len(failed) < 0.02 * len(surge.signings), (len(failed), len(surge.signings), failed)
@@ -293,7 +298,7 @@ def test_a_surge_loses_nothing_while_machines_fail(layout, client_addresses):
                 "signings": len(surge.signings),
                 "acknowledged": len(acknowledged),
                 "failed": len(failed),
-                "confirmed": confirmed,
+                "confirmed": len(confirmed),
                 "beat_takeover_s": round(surge.takeover_seconds, 1),
                 "faults": disturbances(surge, arrivals),
             },
