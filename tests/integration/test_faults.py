@@ -547,6 +547,20 @@ def site_through_proxy(
         site.stop()
 
 
+def worker_env_through(
+    proxy: TcpProxy, *, broker_url: str, smtp: SmtpServer, **extra: str
+) -> dict[str, str]:
+    """A worker's environment whose database connections go through proxy."""
+    database_url = worker_database_url(host="127.0.0.1", port=proxy.port)
+    return worker_env(
+        broker_url=broker_url,
+        smtp=smtp,
+        site_url="http://testserver",
+        DATABASE_URL=database_url,
+        **extra,
+    )
+
+
 def test_a_worker_cut_from_the_database_answers_the_signing_once_it_is_back(
     client: Client,
     petition: Petition,
@@ -559,11 +573,10 @@ def test_a_worker_cut_from_the_database_answers_the_signing_once_it_is_back(
     """As when PostgreSQL fails over to its standby under a worker: the task tries again within
     seconds. No beat runs here, so the sweep cannot be what sends the e-mail."""
     address = "noa.garnier@example.org"
-    env = worker_env(
+    env = worker_env_through(
+        database_proxy,
         broker_url=redis_broker.url,
         smtp=smtp_server,
-        site_url="http://testserver",
-        DATABASE_URL=worker_database_url(host="127.0.0.1", port=database_proxy.port),
         MAIL_RETRY_BACKOFF=str(MAIL_RETRY_BACKOFF),
     )
     worker = worker_process(env, tmp_path, "cut-off")
@@ -594,11 +607,10 @@ def test_an_e_mail_that_left_as_the_database_failed_over_is_recorded_and_not_sen
     once the hold has lapsed."""
     mailbox: StallingMailbox = stalling_smtp.mailbox
     address = "ines.perrin@example.org"
-    env = worker_env(
+    env = worker_env_through(
+        database_proxy,
         broker_url=redis_broker.url,
         smtp=stalling_smtp,
-        site_url="http://testserver",
-        DATABASE_URL=worker_database_url(host="127.0.0.1", port=database_proxy.port),
         CONFIRMATION_SWEEP_AFTER_SECONDS=str(SWEEP_AFTER_SECONDS),
         CONFIRMATION_SWEEP_EVERY_SECONDS="1",
         CONFIRMATION_CLAIM_SECONDS="8",
