@@ -126,7 +126,11 @@ cluster-drill: install-test
 		tar -C /tmp/petition-cluster -czf test-results/cluster.tar.gz --exclude=./db1/data \
 			--exclude=./db2/data --exclude=./static --exclude=./redis . && \
 		echo "The nodes' logs and mail: test-results/cluster.tar.gz"; fi; \
-	deploy/cluster down >/dev/null; exit $$status
+	deploy/cluster down >/dev/null; \
+	if ip link show petbr0 >/dev/null 2>&1 || ip netns list | grep -q '^pet-' \
+		|| [ -e /tmp/petition-cluster ]; then \
+		echo "deploy/cluster down left something behind"; exit 1; fi; \
+	exit $$status
 
 ## Signings a second through the cluster's load balancer, two web nodes against one (as root;
 ## brings a cluster of its own up and down; about 3 minutes).
