@@ -133,7 +133,7 @@ cluster-drill: install-test
 	exit $$status
 
 ## Signings a second through the cluster's load balancer, two web nodes against one (as root;
-## brings a cluster of its own up and down; about 3 minutes).
+## brings a cluster of its own up and down; about 5 minutes).
 cluster-bench: install-test $(VENV)/.installed-bench
 	$(PY) -m tests.bench.cluster
 
