@@ -500,8 +500,9 @@ def fetch(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
+    host: str = HOST,
 ) -> Answer:
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -520,10 +521,10 @@ class FormAccess:
     signing_fields: str = ""
 
 
-def open_form(port: int, path: str, *, cookie: str = "") -> FormAccess:
+def open_form(port: int, path: str, *, cookie: str = "", host: str = HOST) -> FormAccess:
     """GET a form as a browser does, with the cookies it holds already (cookie: a Cookie
     header); what the browser then holds."""
-    answer = fetch(port, path, headers={"Cookie": cookie} if cookie else None)
+    answer = fetch(port, path, headers={"Cookie": cookie} if cookie else None, host=host)
     if answer.status != 200:
         raise BenchError(f"GET {path} answered {answer.status}")
     cookies = SimpleCookie()

@@ -10,34 +10,30 @@ the web nodes are what limits, not what two real machines hold (README, On sever
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import time
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
-from tests.bench.__main__ import ensure_wrk
+from tests.bench.__main__ import (
+    BENCH_DIR,
+    SIGN_FORM_SECONDS,
+    SIGN_PATH,
+    SIGNER_NETWORK,
+    ensure_wrk,
+    open_form,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 CLUSTER = PROJECT / "deploy" / "cluster"
-BENCH_DIR = Path(__file__).resolve().parent
-SLUG = "stop-cyberpedocriminalite"
-SIGN_PATH = f"/fr/petitions/{SLUG}/"
 ROUNDS = int(os.environ.get("CLUSTER_BENCH_ROUNDS", "3"))
 ROUND_SECONDS = int(os.environ.get("CLUSTER_BENCH_SECONDS", "15"))
 CONNECTIONS = 16
-# Seconds between reading the form and signing: above the fraud rules' SIGN_MIN_SECONDS.
-READING_SECONDS = 3.5
 # HAProxy takes a dead node out after two failed checks 500 ms apart, and back after two good.
 SETTLE_SECONDS = 3
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-STARTED_INPUT = re.compile(r'name="started" value="([^"]+)"')
 
 
 def cluster(*argv: str, env: dict[str, str] | None = None) -> dict:
@@ -49,28 +45,15 @@ def cluster(*argv: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def open_form(host: str, port: int) -> tuple[str, str, str]:
-    """The CSRF cookie, the form's token and its other fields, as a browser holds them."""
-    connection = http.client.HTTPConnection(host, port, timeout=10)
-    connection.request("GET", SIGN_PATH, headers={"Host": host})
-    response = connection.getresponse()
-    page = response.read().decode()
-    cookies = SimpleCookie()
-    for header in response.headers.get_all("Set-Cookie") or []:
-        cookies.load(header)
-    connection.close()
-    fields = urlencode({"consent": "on", "started": STARTED_INPUT.search(page).group(1)})
-    return f"csrftoken={cookies['csrftoken'].value}", CSRF_INPUT.search(page).group(1), fields
-
-
 def sign_for(url: str, host: str, port: int, run_id: str) -> dict:
-    cookie, token, fields = open_form(host, port)
-    time.sleep(READING_SECONDS)
+    form = open_form(port, SIGN_PATH, host=host)
+    # As long as a person takes to fill the form at least: the fraud rules see honest signers.
+    time.sleep(SIGN_FORM_SECONDS)
     argv = ["wrk", "--threads=2", f"--connections={CONNECTIONS}"]
     argv += [f"--duration={ROUND_SECONDS + 5}s", "--timeout=10s"]
     argv += [f"--script={BENCH_DIR / 'sign.lua'}", url + SIGN_PATH, "--"]
-    argv += [run_id, SIGN_PATH, token, cookie, url + SIGN_PATH, str(ROUND_SECONDS)]
-    argv += [str(CONNECTIONS // 2), fields, "10.77"]
+    argv += [run_id, SIGN_PATH, form.token, form.cookie, url + SIGN_PATH, str(ROUND_SECONDS)]
+    argv += [str(CONNECTIONS // 2), form.signing_fields, SIGNER_NETWORK]
     result = subprocess.run(argv, capture_output=True, text=True, check=True)
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH_RESULT "))
     found = json.loads(line.removeprefix("BENCH_RESULT "))

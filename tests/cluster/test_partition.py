@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import psycopg
 import pytest
@@ -22,20 +20,9 @@ from tests.cluster.machines import (
     sign,
     site_settings,
 )
+from tests.integration.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
-
-Found = TypeVar("Found")
-
-
-def wait_for(condition: Callable[[], Found], seconds: float, what: str) -> Found:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"after {seconds:.0f} s: {what}")
 
 
 def holder(address: str) -> str | None:
@@ -64,7 +51,9 @@ def test_a_partitioned_worker_does_not_send_again_what_another_sent(layout, clie
     cluster("partition", "mail")
     try:
         assert sign(Browser(*lb, client_addresses[0]), first) == 302
-        held_by = wait_for(lambda: holder(first), 30, "worker2 did not take the signing")
+        held_by = wait_until(
+            lambda: holder(first), timeout=30, what="worker2 to take the signing", interval=0.2
+        )
         cluster("partition", "worker2")
     finally:
         cluster("heal", "mail")
@@ -72,8 +61,11 @@ def test_a_partitioned_worker_does_not_send_again_what_another_sent(layout, clie
 
     # worker1 comes back; once worker2's hold has lapsed, the sweep gives the e-mail to worker1.
     cluster("start", "worker1")
-    [message] = wait_for(
-        lambda: mail_to(first), claim + 2 * backoff + sweep + 60, "the e-mail never left"
+    [message] = wait_until(
+        lambda: mail_to(first),
+        timeout=claim + 2 * backoff + sweep + 60,
+        what="the e-mail to leave",
+        interval=0.2,
     )
     assert message["X-Peer"] == nodes["worker1"]["address"]
     assert time.monotonic() - cut_off > 0.8 * claim, "sent before worker2's hold lapsed"
@@ -85,7 +77,9 @@ def test_a_partitioned_worker_does_not_send_again_what_another_sent(layout, clie
     cluster("heal", "worker2")
     try:
         assert sign(Browser(*lb, client_addresses[1]), second) == 302
-        [answered] = wait_for(lambda: mail_to(second), 60, "worker2 did not come back")
+        [answered] = wait_until(
+            lambda: mail_to(second), timeout=60, what="worker2 to come back", interval=0.2
+        )
         assert answered["X-Peer"] == nodes["worker2"]["address"]
         time.sleep(2 * backoff + 5)
         assert len(mail_to(first)) == 1
